@@ -1,0 +1,100 @@
+#include "mgap/cli.hpp"
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+#include <exception>
+#include <iostream>
+
+#include "mgap/error.hpp"
+#include "mgap/version.hpp"
+
+namespace mgap::cli {
+
+void add_common_options(CLI::App& app, CommonOptions& options) {
+  app.set_version_flag("--version", std::string("mgap ") + kVersion);
+  app.add_option("--seed", options.seed,
+                 "Seed for every random draw; the same seed gives the same output bit for bit")
+      ->capture_default_str();
+  app.add_option("--log-level", options.log_level,
+                 "Log detail on stderr: trace, debug, info, warn, error or off")
+      ->capture_default_str();
+}
+
+void configure_logging(const std::string& level) {
+  const spdlog::level::level_enum parsed = spdlog::level::from_str(level);
+  // spdlog maps unknown names to "off"; only the literal "off" may mean that.
+  if (parsed == spdlog::level::off && level != "off") {
+    throw InputError("invalid --log-level '" + level +
+                     "'; use trace, debug, info, warn, error or off");
+  }
+  auto logger = spdlog::stderr_color_mt("mgap");
+  logger->set_pattern("[%H:%M:%S.%e] [%^%l%$] %v");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(parsed);
+}
+
+int run_program(CLI::App& app, int argc, char** argv, const CommonOptions& common,
+                const std::function<int()>& body) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    return app.exit(error);
+  }
+  try {
+    configure_logging(common.log_level);
+    return body();
+  } catch (const InputError& error) {
+    std::cerr << app.get_name() << ": error: " << error.what() << "\n";
+    return kExitInvalidInput;
+  } catch (const std::exception& error) {
+    std::cerr << app.get_name() << ": unexpected failure: " << error.what() << "\n";
+    return kExitFailure;
+  }
+}
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> fields;
+  std::string current;
+  auto flush = [&fields, &current]() {
+    const auto first = current.find_first_not_of(" \t");
+    const auto last = current.find_last_not_of(" \t");
+    fields.push_back(first == std::string::npos ? std::string()
+                                                : current.substr(first, last - first + 1));
+    current.clear();
+  };
+  if (text.empty()) {
+    return fields;
+  }
+  for (const char character : text) {
+    if (character == ',') {
+      flush();
+    } else {
+      current.push_back(character);
+    }
+  }
+  flush();
+  return fields;
+}
+
+std::vector<double> parse_double_list(const std::string& text, const std::string& option) {
+  std::vector<double> values;
+  for (const std::string& field : split_list(text)) {
+    std::size_t consumed = 0;
+    double value = 0.0;
+    try {
+      value = std::stod(field, &consumed);
+    } catch (const std::exception&) {
+      consumed = 0;
+    }
+    if (field.empty() || consumed != field.size() || !std::isfinite(value)) {
+      throw InputError("invalid number '" + field + "' in " + option + " '" + text +
+                       "'; give finite numbers separated by commas");
+    }
+    values.push_back(value);
+  }
+  return values;
+}
+
+}  // namespace mgap::cli
