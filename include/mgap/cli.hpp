@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "mgap/parse.hpp"
+
 namespace mgap::cli {
 
 // Exit status for invalid input (options, files, values); 1 is kept for unexpected failures.
@@ -34,10 +36,8 @@ void configure_logging(const std::string& level);
 int run_program(CLI::App& app, int argc, char** argv, const CommonOptions& common,
                 const std::function<int()>& body);
 
-// Splits "a,b,c" into its comma-separated fields, trimming spaces. An empty string gives no fields.
-std::vector<std::string> split_list(const std::string& text);
-
-// Parses a comma-separated list of finite doubles; `option` names the flag in the error message.
-std::vector<double> parse_double_list(const std::string& text, const std::string& option);
+// The list parsers of mgap/parse.hpp, under the names the programs use.
+using mgap::parse_double_list;
+using mgap::split_list;
 
 }  // namespace mgap::cli

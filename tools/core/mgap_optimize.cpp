@@ -1,0 +1,345 @@
+// mgap-optimize: chooses a sampling density over mpp that minimizes the domain-adaptation bound (or
+// maximizes coverage), or scores a given density, and writes the density JSON and bound curves.
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+#include <iostream>
+#include <limits>
+#include <optional>
+
+#include "mgap/bound.hpp"
+#include "mgap/bound_summary.hpp"
+#include "mgap/cli.hpp"
+#include "mgap/density_json.hpp"
+#include "mgap/error.hpp"
+#include "mgap/optimizer.hpp"
+#include "mgap/version.hpp"
+
+namespace {
+
+struct ProgramOptions {
+  std::string criterion = "bound";
+  std::string objective = "maxavg";
+  std::string coordinate = "log2_mpp";
+  std::string kernel = "discrepancy";
+  double ratio_exponent = 2.0;
+  double entropy_weight = 1.0;
+  double amplitude = 0.1;
+  double exponent = 0.5;
+  double transfer_length = 0.5;
+  double discrepancy_weight = 0.1;
+  double floor = 0.0;
+  std::string power_law = "1,1";
+  double discrepancy_scale = 0.0;
+  std::string domain = "0.25,2.0";
+  int bins = 128;
+  std::string targets = "grid:64";
+  std::string target_weights;
+  std::string preserve;
+  double preserve_tolerance = 0.0;
+  double smoothness = 0.0;
+  double density_floor = 0.0;
+  int starts = 8;
+  int threads = 0;
+  int max_evaluations = 5000;
+  std::string solver = "auto";
+  std::string output = "density.json";
+  std::string curves;
+  std::string evaluate;
+};
+
+void add_options(CLI::App& app, ProgramOptions& options) {
+  app.add_option("--criterion", options.criterion,
+                 "bound: the full bound B_P(t); coverage: the coverage n_P(t) only")
+      ->capture_default_str();
+  app.add_option("--objective", options.objective,
+                 "maxavg: best average over targets; minmax: best worst case over targets")
+      ->capture_default_str();
+  app.add_option("--coordinate", options.coordinate,
+                 "Coordinate of bins, targets and entropy: log2_mpp (one unit per octave) or mpp")
+      ->capture_default_str();
+  app.add_option("--kernel", options.kernel,
+                 "Transfer kernel: discrepancy (exp(-delta/l)) or ratio ((min/max mpp)^q)")
+      ->capture_default_str();
+  app.add_option("--ratio-exponent", options.ratio_exponent, "Exponent q of the ratio kernel")
+      ->capture_default_str();
+  app.add_option("--entropy-weight", options.entropy_weight,
+                 "Entropy weight tau, in nats^-1 (coverage maxavg only)")
+      ->capture_default_str();
+  app.add_option("--amplitude", options.amplitude, "Source-error amplitude A of the bound")
+      ->capture_default_str();
+  app.add_option("--exponent", options.exponent, "Learning-curve exponent beta of the bound")
+      ->capture_default_str();
+  app.add_option("--transfer-length", options.transfer_length,
+                 "Transfer length l of the discrepancy kernel, in units of the normalized "
+                 "discrepancy (inf allowed)")
+      ->capture_default_str();
+  app.add_option("--discrepancy-weight", options.discrepancy_weight,
+                 "Weight gamma of the discrepancy term of the bound")
+      ->capture_default_str();
+  app.add_option("--floor", options.floor, "Joint-optimal error lambda added to the bound")
+      ->capture_default_str();
+  app.add_option("--power-law", options.power_law,
+                 "Discrepancy model d(u, v) = A |u - v|^B in log2 mpp, as A,B")
+      ->capture_default_str();
+  app.add_option("--discrepancy-scale", options.discrepancy_scale,
+                 "Divide the discrepancy by this scale; 0 normalizes by the model's value one "
+                 "octave apart")
+      ->capture_default_str();
+  app.add_option("--domain", options.domain, "Domain LO,HI in mpp")->capture_default_str();
+  app.add_option("--bins", options.bins, "Number of bins of equal width in the coordinate")
+      ->capture_default_str();
+  app.add_option("--targets", options.targets,
+                 "Targets: grid:N (equally spaced in the coordinate), test (the seven test mpps) "
+                 "or MPP,MPP,...")
+      ->capture_default_str();
+  app.add_option("--target-weights", options.target_weights,
+                 "Relative target weights W,W,... (default equal)");
+  app.add_option("--preserve", options.preserve,
+                 "Keep the bound at the standard mpps no worse than this reference: du, cu or a "
+                 "density JSON (bound criterion)");
+  app.add_option("--preserve-tolerance", options.preserve_tolerance,
+                 "Slack epsilon of --preserve, in bound units")
+      ->capture_default_str();
+  app.add_option("--smoothness", options.smoothness,
+                 "Smoothness penalty rho on squared differences of neighbouring bin masses")
+      ->capture_default_str();
+  app.add_option("--density-floor", options.density_floor,
+                 "Minimum density per unit of the coordinate in every bin")
+      ->capture_default_str();
+  app.add_option("--starts", options.starts, "Number of SLSQP starts (CU, smoothed DU, Dirichlet)")
+      ->capture_default_str();
+  app.add_option("--threads", options.threads, "Threads for SLSQP starts; 0 uses every core")
+      ->capture_default_str();
+  app.add_option("--max-evaluations", options.max_evaluations,
+                 "Maximum objective evaluations per SLSQP start")
+      ->capture_default_str();
+  app.add_option("--solver", options.solver,
+                 "auto: exact methods for the coverage criterion; slsqp: NLopt SLSQP for all")
+      ->capture_default_str();
+  app.add_option("--output", options.output, "Density JSON to write (mgap.density/v1)")
+      ->capture_default_str();
+  app.add_option("--curves", options.curves,
+                 "CSV of bound, coverage and discrepancy term per target for the result, DU and CU");
+  app.add_option("--evaluate", options.evaluate,
+                 "Score this density (du, cu, point:MPP or a JSON file) instead of optimizing");
+}
+
+mgap::MppDomain parse_domain(const std::string& text) {
+  const std::vector<double> values = mgap::parse_double_list(text, "--domain");
+  if (values.size() != 2) {
+    throw mgap::InputError("invalid --domain '" + text + "'; give LO,HI in mpp, e.g. 0.25,2.0");
+  }
+  mgap::MppDomain domain{values[0], values[1]};
+  domain.validate();
+  return domain;
+}
+
+mgap::NormalizedDiscrepancy parse_power_law(const std::string& text, double scale) {
+  const std::vector<double> values = mgap::parse_double_list(text, "--power-law");
+  if (values.size() != 2) {
+    throw mgap::InputError("invalid --power-law '" + text + "'; give A,B, e.g. 1,1");
+  }
+  return mgap::NormalizedDiscrepancy::power_law(values[0], values[1], scale);
+}
+
+nlohmann::json targets_to_json(const mgap::TargetSet& targets) {
+  return {{"specification", targets.specification},
+          {"mpps", targets.mpps},
+          {"weights", targets.weights}};
+}
+
+nlohmann::json starts_to_json(const std::vector<mgap::StartReport>& starts) {
+  nlohmann::json array = nlohmann::json::array();
+  for (const mgap::StartReport& start : starts) {
+    array.push_back({{"start", start.start},
+                     {"method", start.method},
+                     {"status", mgap::to_string(start.status)},
+                     {"solver_message", start.solver_message},
+                     {"evaluations", start.evaluations},
+                     {"objective", start.objective},
+                     {"max_violation", start.max_violation},
+                     {"wall_seconds", start.wall_seconds},
+                     {"selected", start.selected}});
+  }
+  return array;
+}
+
+// Logs every start of a failed optimization, so the user sees why none qualified.
+void log_failed_starts(const mgap::OptimizationFailed& failure) {
+  for (const mgap::StartReport& start : failure.starts()) {
+    spdlog::error("start {}: {} ({}), objective {:.8g}, violation {:.2e}", start.start,
+                  mgap::to_string(start.status), start.solver_message, start.objective,
+                  start.max_violation);
+  }
+}
+
+int run(const ProgramOptions& options, const mgap::cli::CommonOptions& common) {
+  const mgap::MppDomain domain = parse_domain(options.domain);
+  const mgap::Coordinate coordinate = mgap::coordinate_from_string(options.coordinate);
+  mgap::ObjectiveSpec spec;
+  spec.criterion = mgap::criterion_from_string(options.criterion);
+  spec.objective = mgap::objective_from_string(options.objective);
+  spec.entropy_weight = options.entropy_weight;
+  spec.validate();
+  if (options.bins < 2) {
+    throw mgap::InputError(fmt::format("invalid --bins {}; use 2 or more", options.bins));
+  }
+
+  mgap::TransferModelOptions transfer;
+  transfer.kernel = mgap::kernel_kind_from_string(options.kernel);
+  transfer.ratio_exponent = options.ratio_exponent;
+  transfer.transfer_length = options.transfer_length;
+  const mgap::TransferModel model(transfer,
+                                  parse_power_law(options.power_law, options.discrepancy_scale));
+  mgap::BoundParameters parameters;
+  parameters.amplitude = options.amplitude;
+  parameters.exponent = options.exponent;
+  parameters.discrepancy_weight = options.discrepancy_weight;
+  parameters.floor = options.floor;
+  parameters.validate();
+
+  const mgap::TargetSet targets =
+      mgap::parse_targets(options.targets, options.target_weights, domain, coordinate);
+  spdlog::info("building the bound on {} bins in {} for {} targets", options.bins,
+               mgap::to_string(coordinate), targets.mpps.size());
+  const mgap::BoundProblem problem(model, parameters, coordinate, domain, options.bins, targets);
+
+  mgap::OptimizerOptions optimizer;
+  optimizer.objective = spec;
+  optimizer.num_starts = options.starts;
+  optimizer.seed = common.seed;
+  optimizer.smoothness = options.smoothness;
+  optimizer.density_floor = options.density_floor;
+  optimizer.num_threads = options.threads;
+  optimizer.max_evaluations = options.max_evaluations;
+  if (options.solver == "slsqp") {
+    optimizer.solver = mgap::SolverChoice::kSlsqp;
+  } else if (options.solver != "auto") {
+    throw mgap::InputError("unknown --solver '" + options.solver + "'; use auto or slsqp");
+  }
+  if (!options.preserve.empty()) {
+    mgap::TargetSet standard;
+    for (const double mpp : mgap::standard_mpps()) {
+      if (domain.contains(mpp)) {
+        standard.mpps.push_back(mpp);
+      }
+    }
+    standard.weights.assign(standard.mpps.size(), 1.0 / static_cast<double>(standard.mpps.size()));
+    standard.specification = "standard";
+    const mgap::SamplingDensity reference =
+        mgap::resolve_density(options.preserve, domain, coordinate, options.bins);
+    const mgap::BoundCurve reference_curve =
+        mgap::evaluate_bound(reference, model, parameters, standard.mpps);
+    if (!std::isfinite(options.preserve_tolerance) || options.preserve_tolerance < 0.0) {
+      throw mgap::InputError(fmt::format("invalid --preserve-tolerance {}; it must be >= 0",
+                                         options.preserve_tolerance));
+    }
+    optimizer.preserve = mgap::PreserveConstraint{
+        mgap::BoundProblem(model, parameters, coordinate, domain, options.bins, standard),
+        reference_curve.bound, options.preserve_tolerance, options.preserve};
+  }
+
+  nlohmann::json provenance = {
+      {"program", "mgap-optimize"},
+      {"program_version", mgap::kVersion},
+      {"seed", common.seed},
+      {"criterion", mgap::to_string(spec.criterion)},
+      {"objective", mgap::to_string(spec.objective)},
+      {"coordinate", mgap::to_string(coordinate)},
+      {"bins", options.bins},
+      {"kernel", model.describe()},
+      {"bound", parameters.to_json()},
+      {"targets", targets_to_json(targets)},
+  };
+  if (spec.criterion == mgap::Criterion::kCoverage && spec.objective == mgap::Objective::kMaxAvg) {
+    provenance["entropy_weight"] = spec.entropy_weight;
+  }
+
+  std::optional<mgap::SamplingDensity> result;
+  std::string result_name;
+  if (!options.evaluate.empty()) {
+    result = mgap::resolve_density(options.evaluate, domain, coordinate, options.bins);
+    result_name = options.evaluate == "du" || options.evaluate == "cu" ? options.evaluate : "evaluated";
+    provenance["method"] = "evaluate";
+    provenance["evaluated"] = options.evaluate;
+  } else {
+    spdlog::info("optimizing: criterion {}, objective {}", mgap::to_string(spec.criterion),
+                 mgap::to_string(spec.objective));
+    mgap::OptimizationResult optimum;
+    try {
+      optimum = mgap::optimize(problem, optimizer);
+    } catch (const mgap::OptimizationFailed& failure) {
+      log_failed_starts(failure);
+      spdlog::error("{}", failure.what());
+      return mgap::cli::kExitFailure;
+    }
+    result = problem.to_density(optimum.masses);
+    result_name = "optimized";
+    provenance["method"] = "optimize";
+    provenance["solver"] = {{"starts", starts_to_json(optimum.starts)},
+                            {"max_violation", optimum.max_violation},
+                            {"smoothness", options.smoothness},
+                            {"density_floor", options.density_floor}};
+    if (optimizer.preserve) {
+      provenance["preserve"] = {{"reference", options.preserve},
+                                {"tolerance", options.preserve_tolerance},
+                                {"mpps", optimizer.preserve->problem.targets().mpps},
+                                {"reference_bound", optimizer.preserve->reference_bound}};
+    }
+    spdlog::info("start {} selected, objective {:.10g}",
+                 optimum.starts[optimum.selected_start].start, optimum.objective);
+  }
+
+  // Curves and the summary table for the result, DU and CU.
+  std::vector<double> test_targets;
+  for (const double mpp : mgap::test_mpps()) {
+    if (domain.contains(mpp)) {
+      test_targets.push_back(mpp);
+    }
+  }
+  const std::vector<std::pair<std::string, mgap::SamplingDensity>> distributions = {
+      {result_name, *result},
+      {"du", mgap::make_discrete_uniform(domain, coordinate)},
+      {"cu", mgap::make_continuous_uniform(domain, coordinate, options.bins)}};
+  std::vector<std::pair<std::string, mgap::BoundCurve>> curves;
+  std::vector<mgap::BoundSummary> summaries;
+  for (const auto& [name, density] : distributions) {
+    const mgap::BoundCurve curve = mgap::evaluate_bound(density, model, parameters, targets.mpps);
+    summaries.push_back(mgap::summarize_bound(
+        name, curve, targets.weights, mgap::evaluate_bound(density, model, parameters, test_targets)));
+    curves.emplace_back(name, curve);
+  }
+  const mgap::DensitySummary result_summary = result->summary();
+  provenance["objective_value"] =
+      mgap::objective_value(spec, curves.front().second, targets.weights,
+                            domain.length(coordinate), result_summary.has_entropy,
+                            result_summary.entropy_nats);
+  provenance["objective_direction"] = mgap::is_maximized(spec.criterion) ? "maximize" : "minimize";
+
+  mgap::write_density_json(options.output, *result, provenance);
+  spdlog::info("wrote {}", options.output);
+  if (!options.curves.empty()) {
+    mgap::write_bound_curves_csv(options.curves, curves);
+    spdlog::info("wrote {}", options.curves);
+  }
+  std::cout << mgap::format_bound_table(summaries);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "Optimize a sampling density over magnification (mpp) for pretraining, or score one.\n"
+      "Writes a mgap.density/v1 JSON and, with --curves, the bound per target for the result, "
+      "discrete uniform (DU) and continuous uniform (CU) sampling."};
+  app.name("mgap-optimize");
+  ProgramOptions options;
+  mgap::cli::CommonOptions common;
+  add_options(app, options);
+  mgap::cli::add_common_options(app, common);
+  return mgap::cli::run_program(app, argc, argv, common, [&]() { return run(options, common); });
+}
