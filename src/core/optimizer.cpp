@@ -423,6 +423,12 @@ std::vector<StartOutcome> run_slsqp_starts(const BoundProblem& problem,
   const unsigned num_threads = std::min<unsigned>(
       options.num_threads > 0 ? static_cast<unsigned>(options.num_threads) : hardware,
       static_cast<unsigned>(starts.size()));
+  if (num_threads == 1) {
+    for (std::size_t i = 0; i < starts.size(); ++i) {
+      outcomes[i] = run_slsqp_start(problem, options, starts[i], lower);
+    }
+    return outcomes;
+  }
   // Starts are independent, so each thread takes every num_threads-th start; results are stored
   // by start index and do not depend on the thread count.
   std::vector<std::exception_ptr> errors(num_threads);

@@ -204,3 +204,27 @@ TEST_CASE("infeasible preserve exits without output") {
   CHECK(run.output.find("no start") != std::string::npos);
   CHECK_FALSE(fs::exists(output));
 }
+
+TEST_CASE("sample program draws reproducibly") {
+  const fs::path folder = fresh_folder("sample_program");
+  const std::string arguments = "--density du --count 400 --seed 3 --log-level warn --output ";
+  REQUIRE(run_program("mgap-sample", arguments + (folder / "a.csv").string()).exit_status == 0);
+  REQUIRE(run_program("mgap-sample", arguments + (folder / "b.csv").string()).exit_status == 0);
+  const std::string a = mgap::read_text_file(folder / "a.csv");
+  CHECK(a == mgap::read_text_file(folder / "b.csv"));
+  // DU draws only the four standard mpps, each about a quarter of the time (binomial sd ~ 8.7).
+  std::istringstream input(a);
+  std::string line;
+  std::getline(input, line);
+  std::map<double, int> counts;
+  while (std::getline(input, line)) {
+    counts[std::stod(line.substr(line.find(',') + 1))]++;
+  }
+  REQUIRE(counts.size() == 4);
+  for (const auto& [mpp, count] : counts) {
+    CHECK(mgap::is_standard_mpp(mpp));
+    CHECK(std::abs(count - 100) < 45);
+  }
+  const auto bad = run_program("mgap-sample", "--density du --count 0");
+  CHECK(bad.exit_status == kExitInvalidInput);
+}
