@@ -7,9 +7,10 @@
 // resampled to the output size with libvips `reduce` and a Lanczos-3 kernel widened by the shrink
 // factor, which low-pass filters before decimating (no aliasing). Axes are scaled separately, so
 // an output pixel is square and covers target_mpp microns on both axes even when the slide's
-// pixels are not square. The read rectangle is snapped to the level's pixel grid: its size is
-// rounded to whole level pixels, so the physical size is exact to half a level pixel over the
-// whole width. A target finer than level 0 is upsampled (bicubic) and flagged in the result.
+// pixels are not square. The read rectangle is snapped to the level's pixel grid: its corner and
+// size are rounded to whole level pixels, so the centre is within half a level pixel of the
+// request and the physical size is exact to half a level pixel over the whole width. The
+// rectangle actually read is returned in level-0 pixels. A target finer than level 0 is upsampled (bicubic) and flagged in the result.
 //
 // Complexity: O(read pixels), at most (2 x output size)^2 pixels per region for a pyramid whose
 // levels are at most 2x apart.
@@ -40,6 +41,11 @@ struct Region {
   double shrink_x = 1.0;  // level pixels per output pixel (< 1 when upsampled)
   double shrink_y = 1.0;
   bool upsampled = false;  // the target is finer than level 0
+  // The rectangle read, in level-0 pixels (the level rectangle times the level's downsample).
+  double left = 0.0;
+  double top = 0.0;
+  double width = 0.0;
+  double height = 0.0;
 };
 
 // Index of the coarsest level whose pixel size is at most `target_mpp` on both axes (relative

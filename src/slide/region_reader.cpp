@@ -90,6 +90,10 @@ Region read_region(const Slide& slide, const RegionRequest& request) {
   region.shrink_x = static_cast<double>(read_width) / request.width_px;
   region.shrink_y = static_cast<double>(read_height) / request.height_px;
   region.upsampled = region.shrink_x < 1.0 || region.shrink_y < 1.0;
+  region.left = static_cast<double>(left) * level.downsample_x;
+  region.top = static_cast<double>(top) * level.downsample_y;
+  region.width = read_width * level.downsample_x;
+  region.height = read_height * level.downsample_y;
   region.image = resample(raw, request.width_px, request.height_px);
   return region;
 }

@@ -76,9 +76,21 @@ void Slide::Impl::open_with_openslide() {
   std::int64_t width0 = 0;
   std::int64_t height0 = 0;
   openslide_get_level_dimensions(openslide, 0, &width0, &height0);
+  const bool generic_tiff = properties["openslide.vendor"] == "generic-tiff";
   for (int level = 0; level < count; ++level) {
     SlideLevel info;
     openslide_get_level_dimensions(openslide, level, &info.width, &info.height);
+    // NOTE: OpenSlide 3.4 decodes non-JPEG tiles of generic TIFF files through libtiff's RGBA
+    // interface, which shears a level narrower than one tile (libtiff warns "Raster width ...
+    // shall not be larger than image width"). Such levels are at most one tile, so they are
+    // skipped and regions come from the next finer level.
+    const std::string tile_width_key = "openslide.level[" + std::to_string(level) + "].tile-width";
+    if (generic_tiff && level > 0 && properties.count(tile_width_key) != 0 &&
+        std::stoll(properties[tile_width_key]) > info.width) {
+      spdlog::debug("'{}': skipping level {} ({} px wide, narrower than its tile)", path.string(),
+                    level, info.width);
+      break;
+    }
     if (info.width <= 0 || info.height <= 0) {
       throw InputError("slide '" + path.string() + "' has an empty pyramid level " +
                        std::to_string(level) + "; the file may be corrupt");

@@ -117,9 +117,4 @@ inline double psnr_db(const RgbImage& a, const RgbImage& b) {
   return mse == 0.0 ? 1e9 : 10.0 * std::log10(255.0 * 255.0 / mse);
 }
 
-// A filled image of one colour.
-inline RgbImage uniform_image(int width, int height, std::array<std::uint8_t, 3> colour) {
-  return RgbImage(width, height, colour);
-}
-
 }  // namespace mgap::test
