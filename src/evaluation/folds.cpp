@@ -11,55 +11,13 @@
 
 #include "mgap/error.hpp"
 #include "mgap/random.hpp"
+#include "numpy_sum.hpp"
 
 namespace mgap {
 namespace {
 
-// Sum in numpy's pairwise order (eight running partial sums per block of up to 128 values, blocks
-// combined pairwise), so that the statistics below round as scikit-learn's do and its near-tie
-// decisions agree.
-double numpy_pairwise_sum(const double* values, std::size_t count) {
-  constexpr std::size_t kBlockSize = 128;
-  if (count < 8) {
-    double sum = 0.0;
-    for (std::size_t i = 0; i < count; ++i) {
-      sum += values[i];
-    }
-    return sum;
-  }
-  if (count <= kBlockSize) {
-    double partial[8];
-    for (std::size_t j = 0; j < 8; ++j) {
-      partial[j] = values[j];
-    }
-    std::size_t i = 8;
-    for (; i < count - (count % 8); i += 8) {
-      for (std::size_t j = 0; j < 8; ++j) {
-        partial[j] += values[i + j];
-      }
-    }
-    double sum = ((partial[0] + partial[1]) + (partial[2] + partial[3])) +
-                 ((partial[4] + partial[5]) + (partial[6] + partial[7]));
-    for (; i < count; ++i) {
-      sum += values[i];
-    }
-    return sum;
-  }
-  std::size_t half = count / 2;
-  half -= half % 8;
-  return numpy_pairwise_sum(values, half) + numpy_pairwise_sum(values + half, count - half);
-}
-
-// numpy.std of a contiguous array (population, ddof = 0).
-double numpy_std(const std::vector<double>& values) {
-  const auto count = static_cast<double>(values.size());
-  const double mean = numpy_pairwise_sum(values.data(), values.size()) / count;
-  std::vector<double> squared(values.size());
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    squared[i] = (values[i] - mean) * (values[i] - mean);
-  }
-  return std::sqrt(numpy_pairwise_sum(squared.data(), squared.size()) / count);
-}
+using detail::numpy_pairwise_sum;
+using detail::numpy_std;
 
 // numpy.isclose(a, b) with its default tolerances (rtol 1e-5, atol 1e-8).
 bool numpy_isclose(double a, double b) {
