@@ -60,6 +60,14 @@ struct BinAverages {
   double kernel = 0.0;
   double discrepancy_kernel = 0.0;
 };
+// Quadrature nodes for a bin average: sum_i weight_i f(mpp_i) approximates (1/Delta) int_bin f dc.
+struct QuadratureNode {
+  double mpp = 0.0;
+  double weight = 0.0;
+};
+std::vector<QuadratureNode> bin_average_nodes(Coordinate coordinate, double lo_mpp, double hi_mpp,
+                                              double target_mpp);
+
 BinAverages average_over_bin(const TransferModel& model, Coordinate coordinate, double lo_mpp,
                              double hi_mpp, double target_mpp);
 

@@ -24,13 +24,20 @@ void check_parameter(double value, const char* name, const char* symbol) {
   }
 }
 
-// Integral of f over [lo, hi] in the coordinate, split at `kink` when it lies strictly inside.
-template <typename Function>
-double integrate_with_kink(const Function& f, double lo, double hi, double kink) {
-  if (kink > lo && kink < hi) {
-    return Quadrature::integrate(f, lo, kink) + Quadrature::integrate(f, kink, hi);
+// Appends the Gauss-Legendre nodes of [lo, hi] in the coordinate, weights divided by `width`.
+void append_nodes(Coordinate coordinate, double lo, double hi, double width,
+                  std::vector<QuadratureNode>& nodes) {
+  const double half = 0.5 * (hi - lo);
+  const double middle = 0.5 * (hi + lo);
+  const auto& abscissas = Quadrature::abscissa();
+  const auto& weights = Quadrature::weights();
+  // Boost stores the nonnegative half of a symmetric rule; with an even node count, 0 is not a node.
+  for (std::size_t i = 0; i < abscissas.size(); ++i) {
+    for (const double sign : {-1.0, 1.0}) {
+      nodes.push_back({coordinate_to_mpp(middle + sign * half * abscissas[i], coordinate),
+                       half * weights[i] / width});
+    }
   }
-  return Quadrature::integrate(f, lo, hi);
 }
 
 }  // namespace
@@ -49,19 +56,31 @@ nlohmann::json BoundParameters::to_json() const {
           {"floor", floor}};
 }
 
-BinAverages average_over_bin(const TransferModel& model, Coordinate coordinate, double lo_mpp,
-                             double hi_mpp, double target_mpp) {
+std::vector<QuadratureNode> bin_average_nodes(Coordinate coordinate, double lo_mpp, double hi_mpp,
+                                              double target_mpp) {
   const double lo = mpp_to_coordinate(lo_mpp, coordinate);
   const double hi = mpp_to_coordinate(hi_mpp, coordinate);
   const double kink = mpp_to_coordinate(target_mpp, coordinate);
-  auto kernel_at = [&](double c) { return model.kernel(coordinate_to_mpp(c, coordinate), target_mpp); };
-  auto discrepancy_kernel_at = [&](double c) {
-    const double x_mpp = coordinate_to_mpp(c, coordinate);
-    return model.discrepancy(x_mpp, target_mpp) * model.kernel(x_mpp, target_mpp);
-  };
-  const double width = hi - lo;
-  return {integrate_with_kink(kernel_at, lo, hi, kink) / width,
-          integrate_with_kink(discrepancy_kernel_at, lo, hi, kink) / width};
+  std::vector<QuadratureNode> nodes;
+  // The kernel has a kink at the target, so a bin that contains it is integrated in two pieces.
+  if (kink > lo && kink < hi) {
+    append_nodes(coordinate, lo, kink, hi - lo, nodes);
+    append_nodes(coordinate, kink, hi, hi - lo, nodes);
+  } else {
+    append_nodes(coordinate, lo, hi, hi - lo, nodes);
+  }
+  return nodes;
+}
+
+BinAverages average_over_bin(const TransferModel& model, Coordinate coordinate, double lo_mpp,
+                             double hi_mpp, double target_mpp) {
+  BinAverages averages;
+  for (const QuadratureNode& node : bin_average_nodes(coordinate, lo_mpp, hi_mpp, target_mpp)) {
+    const double kernel = model.kernel(node.mpp, target_mpp);
+    averages.kernel += node.weight * kernel;
+    averages.discrepancy_kernel += node.weight * model.discrepancy(node.mpp, target_mpp) * kernel;
+  }
+  return averages;
 }
 
 namespace {

@@ -11,6 +11,9 @@
 
 #include "mgap/bound.hpp"
 #include "mgap/bound_summary.hpp"
+#include "mgap/calibration.hpp"
+#include "mgap/hash.hpp"
+#include "mgap/atomic_file.hpp"
 #include "mgap/cli.hpp"
 #include "mgap/density_json.hpp"
 #include "mgap/error.hpp"
@@ -48,6 +51,7 @@ struct ProgramOptions {
   std::string output = "density.json";
   std::string curves;
   std::string evaluate;
+  std::string calibrate;
 };
 
 void add_options(CLI::App& app, ProgramOptions& options) {
@@ -123,6 +127,9 @@ void add_options(CLI::App& app, ProgramOptions& options) {
       ->capture_default_str();
   app.add_option("--curves", options.curves,
                  "CSV of bound, coverage and discrepancy term per target for the result, DU and CU");
+  app.add_option("--calibrate", options.calibrate,
+                 "Fit A, beta, l, gamma and lambda to measured errors first: a CSV with header "
+                 "run,density,test_mpp,balanced_error");
   app.add_option("--evaluate", options.evaluate,
                  "Score this density (du, cu, point:MPP or a JSON file) instead of optimizing");
 }
@@ -176,6 +183,36 @@ void log_failed_starts(const mgap::OptimizationFailed& failure) {
   }
 }
 
+// Fits the bound to measured errors, starting from the command-line parameters, and prints the fit.
+mgap::CalibrationReport calibrate(const std::string& runs_path, const mgap::MppDomain& domain,
+                                  mgap::Coordinate coordinate, int num_bins,
+                                  const mgap::TransferModelOptions& transfer,
+                                  const mgap::NormalizedDiscrepancy& discrepancy,
+                                  const mgap::BoundParameters& initial, std::uint64_t seed) {
+  const std::vector<mgap::CalibrationRun> runs =
+      mgap::read_calibration_runs(runs_path, domain, coordinate, num_bins);
+  mgap::CalibrationOptions options;
+  options.initial.bound = initial;
+  options.initial.transfer_length = transfer.transfer_length;
+  options.fit_transfer_length = transfer.kernel == mgap::KernelKind::kDiscrepancy;
+  options.seed = seed;
+  spdlog::info("calibrating the bound to {} runs from {}", runs.size(), runs_path);
+  const mgap::CalibrationReport report =
+      mgap::calibrate_bound(runs, transfer, discrepancy, options);
+  std::cout << fmt::format(
+      "calibration: A={:.5g} beta={:.5g} l={:.5g} gamma={:.5g} lambda={:.5g}  R^2={:.4f}  "
+      "RMS residual={:.4g}  leave-one-run-out RMS={:.4g}\n",
+      report.parameters.bound.amplitude, report.parameters.bound.exponent,
+      report.parameters.transfer_length, report.parameters.bound.discrepancy_weight,
+      report.parameters.bound.floor, report.r_squared, report.rms_residual,
+      report.leave_one_out_rms);
+  for (const mgap::RunResidual& run : report.runs) {
+    std::cout << fmt::format("  run {}: RMS residual {:.4g}, leave-one-out RMS {:.4g}\n", run.name,
+                             run.rms_residual, run.leave_one_out_rms);
+  }
+  return report;
+}
+
 int run(const ProgramOptions& options, const mgap::cli::CommonOptions& common) {
   const mgap::MppDomain domain = parse_domain(options.domain);
   const mgap::Coordinate coordinate = mgap::coordinate_from_string(options.coordinate);
@@ -192,14 +229,24 @@ int run(const ProgramOptions& options, const mgap::cli::CommonOptions& common) {
   transfer.kernel = mgap::kernel_kind_from_string(options.kernel);
   transfer.ratio_exponent = options.ratio_exponent;
   transfer.transfer_length = options.transfer_length;
-  const mgap::TransferModel model(transfer,
-                                  parse_power_law(options.power_law, options.discrepancy_scale));
+  transfer.validate();
+  const mgap::NormalizedDiscrepancy discrepancy =
+      parse_power_law(options.power_law, options.discrepancy_scale);
   mgap::BoundParameters parameters;
   parameters.amplitude = options.amplitude;
   parameters.exponent = options.exponent;
   parameters.discrepancy_weight = options.discrepancy_weight;
   parameters.floor = options.floor;
   parameters.validate();
+
+  std::optional<mgap::CalibrationReport> calibration;
+  if (!options.calibrate.empty()) {
+    calibration = calibrate(options.calibrate, domain, coordinate, options.bins, transfer,
+                            discrepancy, parameters, common.seed);
+    parameters = calibration->parameters.bound;
+    transfer.transfer_length = calibration->parameters.transfer_length;
+  }
+  const mgap::TransferModel model(transfer, discrepancy);
 
   const mgap::TargetSet targets =
       mgap::parse_targets(options.targets, options.target_weights, domain, coordinate);
@@ -256,6 +303,12 @@ int run(const ProgramOptions& options, const mgap::cli::CommonOptions& common) {
   };
   if (spec.criterion == mgap::Criterion::kCoverage && spec.objective == mgap::Objective::kMaxAvg) {
     provenance["entropy_weight"] = spec.entropy_weight;
+  }
+  if (calibration) {
+    provenance["calibration"] = calibration->to_json();
+    provenance["calibration"]["runs_file"] = options.calibrate;
+    provenance["calibration"]["runs_file_hash"] =
+        mgap::fnv1a_hex(mgap::read_text_file(options.calibrate));
   }
 
   std::optional<mgap::SamplingDensity> result;

@@ -1,0 +1,85 @@
+#pragma once
+
+// Calibration of the bound to measured errors: the step that closes the loop.
+//
+// Given runs r trained with known distributions P_r and measured balanced error e_{r,t} at test
+// mpps t, fit theta = (A, beta, l, gamma, lambda) by bounded least squares
+//   min_theta sum_r sum_t (B_{P_r}(t; theta) - e_{r,t})^2
+// with NLopt's BOBYQA (derivative-free, box constraints) from several starts. The report gives R^2
+// over all points, the RMS residual per run and the leave-one-run-out prediction error: each run is
+// predicted by parameters fitted to the other runs, which says how well the bound forecasts a
+// distribution it has not seen.
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "mgap/bound.hpp"
+#include "mgap/density.hpp"
+#include "mgap/transfer_model.hpp"
+
+namespace mgap {
+
+struct CalibrationRun {
+  std::string name;
+  SamplingDensity density;
+  std::vector<double> test_mpps;
+  std::vector<double> measured_error;  // balanced error = 1 - balanced accuracy, per test mpp
+};
+
+// Bound parameters plus the transfer length, the five numbers calibration fits.
+struct CalibratedParameters {
+  BoundParameters bound;
+  double transfer_length = 0.5;
+};
+
+struct CalibrationOptions {
+  CalibratedParameters initial;
+  CalibratedParameters lower;  // box bounds, inclusive
+  CalibratedParameters upper;
+  // The ratio kernel fixes the transfer length through its exponent; the discrepancy kernel fits it.
+  bool fit_transfer_length = true;
+  int num_starts = 4;
+  int max_evaluations = 4000;
+  std::uint64_t seed = 0;
+  bool leave_one_out = true;
+
+  CalibrationOptions();
+  void validate() const;
+};
+
+struct RunResidual {
+  std::string name;
+  double rms_residual = 0.0;          // in-sample, error units
+  double leave_one_out_rms = 0.0;     // predicted by the fit without this run (NaN if not computed)
+};
+
+struct CalibrationReport {
+  CalibratedParameters parameters;
+  double r_squared = 0.0;
+  double rms_residual = 0.0;
+  double leave_one_out_rms = 0.0;  // over all points of all runs; NaN with fewer than 2 runs
+  std::vector<RunResidual> runs;
+  int evaluations = 0;
+  std::string solver_message;
+
+  nlohmann::json to_json() const;
+};
+
+// Fits the parameters. `transfer` supplies the kernel kind, the ratio exponent and the discrepancy
+// model; its transfer_length is replaced by the fitted one. Throws InputError for empty runs,
+// mismatched lengths, errors outside [0, 1] or invalid bounds.
+CalibrationReport calibrate_bound(const std::vector<CalibrationRun>& runs,
+                                  const TransferModelOptions& transfer,
+                                  const NormalizedDiscrepancy& discrepancy,
+                                  const CalibrationOptions& options);
+
+// Reads a runs CSV with header `run,density,test_mpp,balanced_error` (one row per run and test
+// mpp). `density` is a density JSON path (relative to the CSV's folder) or du, cu, point:MPP,
+// resolved with `domain`, `coordinate` and `num_bins`.
+std::vector<CalibrationRun> read_calibration_runs(const std::filesystem::path& path,
+                                                  const MppDomain& domain, Coordinate coordinate,
+                                                  int num_bins);
+
+}  // namespace mgap
