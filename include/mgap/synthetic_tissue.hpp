@@ -95,8 +95,9 @@ struct SyntheticCohortReport {
   std::vector<SyntheticRegionRecord> regions;
 };
 
-// Writes `slides/{slide_id}.tif`, `regions/{class}/{slide_id}_{x}_{y}.png`, `slides.csv` and
-// `regions.csv` into a temporary sibling folder and renames it to output_dir when complete.
+// Writes `slides/{slide_id}.tif`, `regions/{label_id}_{class}/{slide_id}_{x}_{y}.png`,
+// `slides.csv` and `regions.csv` into a temporary sibling folder, and renames it to output_dir
+// when complete.
 // Slide i has class i mod (number of classes) and seed derive_seed(seed, i).
 SyntheticCohortReport write_synthetic_cohort(const SyntheticCohortOptions& options);
 

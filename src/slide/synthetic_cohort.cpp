@@ -44,8 +44,13 @@ SyntheticCohortReport write_synthetic_cohort(const SyntheticCohortOptions& optio
   const std::filesystem::path& root = staged.path();
   std::filesystem::create_directories(root / "slides");
   const auto& classes = synthetic_classes();
-  for (const auto& tissue_class : classes) {
-    std::filesystem::create_directories(root / "regions" / tissue_class.name);
+  // Region folders are "{label_id}_{class name}" so that sorting them by name, as the benchmark
+  // builder does, keeps the label ids.
+  auto class_folder = [&classes](int label_id) {
+    return std::to_string(label_id) + "_" + classes[label_id].name;
+  };
+  for (int label_id = 0; label_id < static_cast<int>(classes.size()); ++label_id) {
+    std::filesystem::create_directories(root / "regions" / class_folder(label_id));
   }
 
   SyntheticCohortReport report;
@@ -82,7 +87,7 @@ SyntheticCohortReport write_synthetic_cohort(const SyntheticCohortOptions& optio
         region.x = offset + column * options.region_size_px;
         region.y = offset + row * options.region_size_px;
         region.size_px = options.region_size_px;
-        region.path = std::filesystem::path("regions") / classes[slide.label_id].name /
+        region.path = std::filesystem::path("regions") / class_folder(slide.label_id) /
                       fmt::format("{}_{}_{}.png", slide.slide_id, region.x, region.y);
         RgbImage crop(region.size_px, region.size_px);
         for (int y = 0; y < region.size_px; ++y) {
