@@ -211,3 +211,19 @@ TEST_CASE("resolve density by name") {
   CHECK_THROWS_AS(mgap::resolve_density("nonexistent.json", kDefaultDomain, Coordinate::kMpp, 8),
                   mgap::InputError);
 }
+
+TEST_CASE("truncated normal discretization") {
+  // Centred at 1 mpp (u = 0) with sd 0.3 octave: symmetric in u inside [-2, 1] up to truncation
+  // at the upper end 3.3 sd away, so the median is 1 mpp within the truncation effect (~1e-3).
+  const SamplingDensity narrow =
+      mgap::make_truncated_normal(kDefaultDomain, Coordinate::kLog2Mpp, 300, 1.0, 0.3);
+  CHECK(narrow.quantile(0.5) == doctest::Approx(1.0).epsilon(2e-3));
+  CHECK(narrow.mass_between(std::exp2(-0.3), std::exp2(0.3)) == doctest::Approx(0.6827).epsilon(1e-2));
+  // A very wide normal is nearly uniform in the coordinate.
+  const SamplingDensity wide =
+      mgap::make_truncated_normal(kDefaultDomain, Coordinate::kMpp, 64, 1.0, 1e4);
+  CHECK(wide.cdf(1.125) == doctest::Approx(0.5).epsilon(1e-6));
+  CHECK_THROWS_AS(mgap::make_truncated_normal(kDefaultDomain, Coordinate::kMpp, 8, 1.0, 0.0),
+                  mgap::InputError);
+  CHECK_THROWS_AS(mgap::make_beta(kDefaultDomain, Coordinate::kMpp, 8, -1.0, 2.0), mgap::InputError);
+}
