@@ -142,6 +142,7 @@ struct EvaluationReport {
   std::vector<double> test_mpps;
   int num_classes = 0;
   int num_folds = 0;
+  std::vector<FoldPlan> fold_plans;       // the plans used, given or built
   std::vector<FoldSelection> selections;  // by classifier, then fold
   std::vector<FoldResult> fold_results;   // by classifier, then fold, then test mpp
   std::vector<ClassifierSummary> summaries;

@@ -277,6 +277,7 @@ EvaluationReport run_evaluation(const std::vector<MppEmbeddings>& sets,
 
   const std::vector<FoldPlan> fold_plans = plans.empty() ? make_fold_plans(sets, options.folds) : plans;
   report.num_folds = static_cast<int>(fold_plans.size());
+  report.fold_plans = fold_plans;
   spdlog::info("evaluation: {} folds, {} classes, training mpps {}, test mpps {}",
                report.num_folds, num_classes, fmt::join(report.train_mpps, ", "),
                fmt::join(report.test_mpps, ", "));
