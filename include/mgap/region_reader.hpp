@@ -4,13 +4,14 @@
 //
 // The region is read from the coarsest pyramid level whose pixels are no larger than the target
 // on both axes ("the level just finer than the target"), using the level's real downsample, then
-// resampled to the output size with libvips `reduce` and a Lanczos-3 kernel widened by the shrink
-// factor, which low-pass filters before decimating (no aliasing). Axes are scaled separately, so
-// an output pixel is square and covers target_mpp microns on both axes even when the slide's
-// pixels are not square. The read rectangle is snapped to the level's pixel grid: its corner and
-// size are rounded to whole level pixels, so the centre is within half a level pixel of the
-// request and the physical size is exact to half a level pixel over the whole width. The
-// rectangle actually read is returned in level-0 pixels. A target finer than level 0 is upsampled (bicubic) and flagged in the result.
+// resampled to the output size with a separable Lanczos-3 filter widened by the shrink factor,
+// which low-pass filters before decimating (no aliasing). Axes are scaled separately, so an
+// output pixel is square and covers target_mpp microns on both axes even when the slide's pixels
+// are not square. A target finer than level 0 is upsampled with the same kernel and flagged in
+// the result. The read rectangle is snapped to the level's pixel grid: its corner and size are
+// rounded to whole level pixels. So the centre is within half a level pixel of the request, and
+// the physical size is exact to half a level pixel over the whole width. The rectangle actually
+// read is returned in level-0 pixels.
 //
 // Complexity: O(read pixels), at most (2 x output size)^2 pixels per region for a pyramid whose
 // levels are at most 2x apart.
@@ -54,12 +55,13 @@ int select_level(const Slide& slide, double target_mpp);
 
 Region read_region(const Slide& slide, const RegionRequest& request);
 
-// Resamples `image` to exactly width_px x height_px with separate factors per axis: libvips
-// reduce (Lanczos-3) when shrinking, bicubic when enlarging.
+// Resamples `image` to exactly width_px x height_px with separate factors per axis (Lanczos-3,
+// widened by the factor when shrinking). Runs on the calling thread.
 RgbImage resample(const RgbImage& image, int width_px, int height_px);
 
-// Downsamples `image` to width_px x height_px in steps of at most 2x per axis (each one a Lanczos-3
-// reduce), the method the benchmark builder uses for every output mpp.
+// Downsamples `image` to width_px x height_px in steps of at most 2x per axis, each one a libvips
+// Lanczos-3 reduce: the method the benchmark builder uses for every output mpp, and an
+// independent check of resample().
 RgbImage progressive_downsample(const RgbImage& image, int width_px, int height_px);
 
 }  // namespace mgap

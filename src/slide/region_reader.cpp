@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "mgap/error.hpp"
+#include "lanczos.hpp"
 #include "vips_support.hpp"
 
 namespace mgap {
@@ -15,23 +16,16 @@ constexpr double kLevelSelectionSlack = 1e-6;
 // Largest shrink of one progressive step.
 constexpr double kMaxProgressiveStep = 2.0;
 
-vips::VImage resample_vips(const vips::VImage& image, int width_px, int height_px) {
+// One libvips Lanczos-3 reduce to width_px x height_px; both must be no larger than the input.
+vips::VImage reduce_vips(const vips::VImage& image, int width_px, int height_px) {
   const double shrink_x = static_cast<double>(image.width()) / width_px;
   const double shrink_y = static_cast<double>(image.height()) / height_px;
   vips::VImage result = image;
-  if (shrink_x >= 1.0 && shrink_y >= 1.0) {
-    if (shrink_x > 1.0 || shrink_y > 1.0) {
-      result = result.reduce(shrink_x, shrink_y,
-                             vips::VImage::option()->set("kernel", VIPS_KERNEL_LANCZOS3));
-    }
-  } else {
-    // At least one axis grows: resize handles mixed factors, enlarging with bicubic interpolation
-    // and shrinking with its antialiasing reduce.
-    result = result.resize(1.0 / shrink_x, vips::VImage::option()
-                                               ->set("vscale", 1.0 / shrink_y)
-                                               ->set("kernel", VIPS_KERNEL_CUBIC));
+  if (shrink_x > 1.0 || shrink_y > 1.0) {
+    result = result.reduce(shrink_x, shrink_y,
+                           vips::VImage::option()->set("kernel", VIPS_KERNEL_LANCZOS3));
   }
-  // Rounding inside libvips can leave the size one pixel off; crop or pad to the exact size.
+  // Rounding inside libvips can leave the size one pixel off; crop or extend to the exact size.
   if (result.width() != width_px || result.height() != height_px) {
     result = result.embed(0, 0, width_px, height_px,
                           vips::VImage::option()->set("extend", VIPS_EXTEND_COPY));
@@ -106,8 +100,7 @@ RgbImage resample(const RgbImage& image, int width_px, int height_px) {
   if (image.width == width_px && image.height == height_px) {
     return image;
   }
-  detail::ensure_vips_started();
-  return detail::to_rgb(resample_vips(detail::wrap_rgb(image), width_px, height_px));
+  return detail::lanczos3_resample(image, width_px, height_px);
 }
 
 RgbImage progressive_downsample(const RgbImage& image, int width_px, int height_px) {
@@ -128,7 +121,7 @@ RgbImage progressive_downsample(const RgbImage& image, int width_px, int height_
     height = std::max(static_cast<double>(height_px), height / kMaxProgressiveStep);
     const int step_width = static_cast<int>(std::ceil(width - 1e-9));
     const int step_height = static_cast<int>(std::ceil(height - 1e-9));
-    current = resample_vips(current, step_width, step_height).copy_memory();
+    current = reduce_vips(current, step_width, step_height).copy_memory();
   }
   return detail::to_rgb(current);
 }
