@@ -55,8 +55,12 @@ const std::vector<mgap::RegionRequest>& bench_requests() {
   return requests;
 }
 
-// Threads share one Slide (OpenSlide handles are thread-safe) and take requests in turn.
+// Threads share one Slide (OpenSlide handles are thread-safe) and take requests in turn. The
+// argument turns mgap's decoded-block cache off (0) or on at its default capacity (1).
 void BM_RandomTiles(benchmark::State& state) {
+  if (state.thread_index() == 0) {
+    mgap::set_tile_cache_capacity(state.range(0) == 0 ? 0 : mgap::kDefaultTileCacheBytes);
+  }
   const mgap::Slide& slide = bench_slide();
   const auto& requests = bench_requests();
   std::size_t next = static_cast<std::size_t>(state.thread_index());
@@ -67,7 +71,7 @@ void BM_RandomTiles(benchmark::State& state) {
   state.counters["tiles_per_second"] =
       benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_RandomTiles)->ThreadRange(1, 2)->UseRealTime();
+BENCHMARK(BM_RandomTiles)->ArgName("cache")->Arg(0)->Arg(1)->ThreadRange(1, 2)->UseRealTime();
 
 }  // namespace
 

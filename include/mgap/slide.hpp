@@ -7,6 +7,7 @@
 // as a single-level slide. Reading is thread-safe: several threads may read one Slide at once.
 // OpenSlide and libvips headers stay out of this header.
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -40,6 +41,15 @@ struct SlideOpenOptions {
 
   void validate() const { mpp.validate(); }
 };
+
+// Default capacity of the decoded-block cache shared by all slides read with OpenSlide: 256 MiB
+// holds a 4096 x 4096 slide with its pyramid about four times over, or parts of many slides.
+inline constexpr std::size_t kDefaultTileCacheBytes = std::size_t{256} << 20;
+
+// Sets the capacity of the process-wide cache of decoded OpenSlide blocks (RGB bytes); 0 turns it
+// off. Blocks beyond the capacity are evicted least recently used first.
+void set_tile_cache_capacity(std::size_t bytes);
+std::size_t tile_cache_capacity();
 
 class Slide {
  public:

@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "mgap/error.hpp"
+#include "tile_cache.hpp"
 #include "vips_support.hpp"
 
 namespace mgap {
@@ -42,6 +43,7 @@ class Slide::Impl {
   MppResolution mpp;
   std::map<std::string, std::string> properties;
   openslide_t* openslide = nullptr;
+  std::uint64_t serial = detail::next_slide_serial();  // key of this slide's cached blocks
   vips::VImage image;  // libvips backend: the whole image in memory, 3-band uchar
 
   ~Impl() {
@@ -54,6 +56,8 @@ class Slide::Impl {
   void open_with_libvips();
   void read_openslide(int level, std::int64_t x, std::int64_t y, int width, int height,
                       RgbImage& out, int out_x, int out_y) const;
+  void read_cached(int level, std::int64_t x, std::int64_t y, int width, int height,
+                   RgbImage& out, int out_x, int out_y) const;
   void read_libvips(std::int64_t x, std::int64_t y, int width, int height, RgbImage& out,
                     int out_x, int out_y) const;
 };
@@ -177,6 +181,36 @@ void Slide::Impl::read_openslide(int level, std::int64_t x, std::int64_t y, int 
   }
 }
 
+void Slide::Impl::read_cached(int level, std::int64_t x, std::int64_t y, int width, int height,
+                              RgbImage& out, int out_x, int out_y) const {
+  constexpr std::int64_t kBlock = detail::kTileCacheBlockPx;
+  const SlideLevel& info = levels[level];
+  for (std::int64_t row = y / kBlock; row * kBlock < y + height; ++row) {
+    for (std::int64_t column = x / kBlock; column * kBlock < x + width; ++column) {
+      const std::int64_t block_x = column * kBlock;
+      const std::int64_t block_y = row * kBlock;
+      const int block_width = static_cast<int>(std::min(kBlock, info.width - block_x));
+      const int block_height = static_cast<int>(std::min(kBlock, info.height - block_y));
+      const auto block = detail::cached_block(
+          detail::BlockKey{serial, level, column, row}, [&]() {
+            RgbImage decoded(block_width, block_height);
+            read_openslide(level, block_x, block_y, block_width, block_height, decoded, 0, 0);
+            return decoded;
+          });
+      // Copy the overlap of the block and the requested rectangle.
+      const std::int64_t left = std::max(x, block_x);
+      const std::int64_t top = std::max(y, block_y);
+      const std::int64_t right = std::min(x + width, block_x + block_width);
+      const std::int64_t bottom = std::min(y + height, block_y + block_height);
+      for (std::int64_t line = top; line < bottom; ++line) {
+        std::memcpy(out.pixel(out_x + static_cast<int>(left - x), out_y + static_cast<int>(line - y)),
+                    block->pixel(static_cast<int>(left - block_x), static_cast<int>(line - block_y)),
+                    static_cast<std::size_t>(right - left) * 3);
+      }
+    }
+  }
+}
+
 void Slide::Impl::read_libvips(std::int64_t x, std::int64_t y, int width, int height,
                                RgbImage& out, int out_x, int out_y) const {
   const auto* data = static_cast<const std::uint8_t*>(image.data());
@@ -243,7 +277,9 @@ RgbImage Slide::read_level_region(int level, std::int64_t x, std::int64_t y, int
   const int inside_height = static_cast<int>(bottom - top);
   const int out_x = static_cast<int>(left - x);
   const int out_y = static_cast<int>(top - y);
-  if (impl_->backend == SlideBackend::kOpenSlide) {
+  if (impl_->backend == SlideBackend::kOpenSlide && tile_cache_capacity() > 0) {
+    impl_->read_cached(level, left, top, inside_width, inside_height, out, out_x, out_y);
+  } else if (impl_->backend == SlideBackend::kOpenSlide) {
     impl_->read_openslide(level, left, top, inside_width, inside_height, out, out_x, out_y);
   } else {
     impl_->read_libvips(left, top, inside_width, inside_height, out, out_x, out_y);

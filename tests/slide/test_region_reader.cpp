@@ -270,3 +270,17 @@ TEST_CASE("progressive downsample keeps uniform colour") {
     CHECK(small.pixels[i] == 90);
   }
 }
+
+TEST_CASE("block cache returns same pixels") {
+  mgap::test::ScratchFolder scratch("region-cache");
+  mgap::write_pyramidal_tiff(synthetic_tissue(700, 600, 2), scratch / "slide.tif", {});
+  const Slide slide(scratch / "slide.tif");
+  const std::size_t capacity = mgap::tile_cache_capacity();
+  mgap::set_tile_cache_capacity(0);
+  const RgbImage direct = slide.read_level_region(0, 190, 250, 400, 300);
+  mgap::set_tile_cache_capacity(capacity);
+  const RgbImage cached = slide.read_level_region(0, 190, 250, 400, 300);
+  const RgbImage again = slide.read_level_region(0, 190, 250, 400, 300);
+  CHECK(cached.pixels == direct.pixels);
+  CHECK(again.pixels == direct.pixels);
+}
