@@ -20,6 +20,13 @@
 #include "mgap/optimizer.hpp"
 #include "mgap/version.hpp"
 
+#ifdef MGAP_WITH_DISCREPANCY
+#include "mgap/discrepancy_matrix.hpp"
+#include "mgap/discrepancy_model.hpp"
+#include "mgap/embedding_bundle.hpp"
+#include "mgap/power_law_fit.hpp"
+#endif
+
 namespace {
 
 struct ProgramOptions {
@@ -52,6 +59,11 @@ struct ProgramOptions {
   std::string curves;
   std::string evaluate;
   std::string calibrate;
+  std::string discrepancy;
+  std::string manifest;
+  std::string estimator = "mmd";
+  int bootstrap = 200;
+  std::string discrepancy_model = "power_law";
 };
 
 void add_options(CLI::App& app, ProgramOptions& options) {
@@ -127,6 +139,27 @@ void add_options(CLI::App& app, ProgramOptions& options) {
       ->capture_default_str();
   app.add_option("--curves", options.curves,
                  "CSV of bound, coverage and discrepancy term per target for the result, DU and CU");
+  auto* power_law = app.get_option("--power-law");
+  app.add_option("--discrepancy", options.discrepancy,
+                 "Discrepancy model from a mgap.discrepancy/v1 JSON (mgap-discrepancy) instead of "
+                 "--power-law")
+      ->excludes(power_law);
+  app.add_option("--manifest", options.manifest,
+                 "Estimate the discrepancy model from this embeddings manifest first")
+      ->excludes(power_law)
+      ->excludes("--discrepancy");
+  app.add_option("--estimator", options.estimator,
+                 "Estimator for --manifest: mmd, mean-distance, frechet, proxy-a, paired-cosine or "
+                 "transfer-gap")
+      ->capture_default_str();
+  app.add_option("--bootstrap", options.bootstrap,
+                 "Bootstrap resamples for --manifest intervals (they weight the power-law fit); 0 "
+                 "disables")
+      ->capture_default_str();
+  app.add_option("--discrepancy-model", options.discrepancy_model,
+                 "Model of --discrepancy or --manifest: power_law, or table (measured matrix, "
+                 "bilinear in log2 mpp, power law outside)")
+      ->capture_default_str();
   app.add_option("--calibrate", options.calibrate,
                  "Fit A, beta, l, gamma and lambda to measured errors first: a CSV with header "
                  "run,density,test_mpp,balanced_error");
@@ -150,6 +183,75 @@ mgap::NormalizedDiscrepancy parse_power_law(const std::string& text, double scal
     throw mgap::InputError("invalid --power-law '" + text + "'; give A,B, e.g. 1,1");
   }
   return mgap::NormalizedDiscrepancy::power_law(values[0], values[1], scale);
+}
+
+#ifdef MGAP_WITH_DISCREPANCY
+// The normalized discrepancy delta of a model read from a file or estimated from embeddings.
+mgap::NormalizedDiscrepancy from_model(mgap::DiscrepancyModel model, double user_scale,
+                                       const std::string& source) {
+  if (user_scale > 0.0) {
+    model.normalization = mgap::NormalizationKind::kUser;
+    model.scale = user_scale;
+  }
+  model.validate();
+  mgap::NormalizedDiscrepancy result;
+  result.description = {{"model", mgap::to_string(model.kind)},
+                        {"a", model.a},
+                        {"b", model.b},
+                        {"normalization", mgap::to_string(model.normalization)},
+                        {"scale", model.scale},
+                        {"estimator", model.estimator},
+                        {"source", source},
+                        {"source_hash", model.source_hash}};
+  result.delta = [model](double u_x, double u_t) {
+    return mgap::normalized_discrepancy(model, u_x, u_t);
+  };
+  spdlog::info("discrepancy model from {}: {} d = {:.6g} |du|^{:.4f}, normalized by {} = {:.6g}",
+               source, mgap::to_string(model.kind), model.a, model.b,
+               mgap::to_string(model.normalization), model.scale);
+  return result;
+}
+
+mgap::DiscrepancyModel estimate_model(const ProgramOptions& options, std::uint64_t seed) {
+  mgap::DiscrepancyOptions estimate;
+  estimate.estimator = mgap::discrepancy_estimator_from_string(options.estimator);
+  estimate.num_bootstrap = options.bootstrap;
+  estimate.seed = seed;
+  estimate.validate();
+  spdlog::info("estimating {} discrepancies from {}", options.estimator, options.manifest);
+  const mgap::EmbeddingBundle bundle = mgap::read_embedding_bundle(options.manifest);
+  const mgap::DiscrepancyReport report = mgap::estimate_discrepancy(bundle, estimate);
+  const mgap::PowerLawFit fit = mgap::fit_power_law(report);
+  if (!fit.converged) {
+    spdlog::warn("the power-law fit did not converge ({})", fit.solver_status);
+  }
+  mgap::DiscrepancyModel model = mgap::make_discrepancy_model(
+      report, fit, mgap::discrepancy_model_kind_from_string(options.discrepancy_model));
+  model.source_hash = report.manifest_hash;
+  return model;
+}
+#endif
+
+// The discrepancy model from --discrepancy, --manifest or --power-law, in that order.
+mgap::NormalizedDiscrepancy make_discrepancy(const ProgramOptions& options, std::uint64_t seed) {
+  if (options.discrepancy.empty() && options.manifest.empty()) {
+    return parse_power_law(options.power_law, options.discrepancy_scale);
+  }
+#ifdef MGAP_WITH_DISCREPANCY
+  if (!options.discrepancy.empty()) {
+    mgap::DiscrepancyModel model = mgap::read_discrepancy_json(options.discrepancy);
+    if (options.discrepancy_model == "table" && model.kind != mgap::DiscrepancyModelKind::kTable) {
+      throw mgap::InputError("--discrepancy-model table needs a discrepancy file with a table model; "
+                             "re-run mgap-discrepancy with --model table");
+    }
+    return from_model(std::move(model), options.discrepancy_scale, options.discrepancy);
+  }
+  return from_model(estimate_model(options, seed), options.discrepancy_scale, options.manifest);
+#else
+  (void)seed;
+  throw mgap::InputError("this mgap-optimize was built without the discrepancy module; rebuild "
+                         "with -DMGAP_MODULES including discrepancy");
+#endif
 }
 
 nlohmann::json targets_to_json(const mgap::TargetSet& targets) {
@@ -230,8 +332,13 @@ int run(const ProgramOptions& options, const mgap::cli::CommonOptions& common) {
   transfer.ratio_exponent = options.ratio_exponent;
   transfer.transfer_length = options.transfer_length;
   transfer.validate();
-  const mgap::NormalizedDiscrepancy discrepancy =
-      parse_power_law(options.power_law, options.discrepancy_scale);
+  const mgap::NormalizedDiscrepancy discrepancy = make_discrepancy(options, common.seed);
+  if (transfer.kernel == mgap::KernelKind::kRatio &&
+      (!options.discrepancy.empty() || !options.manifest.empty())) {
+    throw mgap::InputError(
+        "the ratio kernel uses |log2 mpp difference| as its discrepancy; use --kernel "
+        "discrepancy with --discrepancy or --manifest");
+  }
   mgap::BoundParameters parameters;
   parameters.amplitude = options.amplitude;
   parameters.exponent = options.exponent;
