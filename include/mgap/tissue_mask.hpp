@@ -20,7 +20,8 @@ namespace mgap {
 // Thumbnail pixel size: 8 mpp resolves glands (tens of microns) and keeps a 10 mm slide at
 // 1250 x 1250 pixels.
 inline constexpr double kTissueMaskMpp = 8.0;
-// Upper bound on the thumbnail's longer side, for slides larger than 40 mm at kTissueMaskMpp.
+// Upper bound on the thumbnail's longer side, reached by slides longer than 32.8 mm at
+// kTissueMaskMpp.
 inline constexpr int kMaxTissueMaskSide = 4096;
 // Saturation below which a pixel is never tissue (pale glass and scanner noise stay below it).
 inline constexpr double kMinTissueSaturation = 0.05;
