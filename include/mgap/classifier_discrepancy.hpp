@@ -4,8 +4,8 @@
 //
 // Both use L2 logistic regression (logistic_regression.hpp: balanced class weights, intercept not
 // penalized) on features standardized with the training part's mean and standard deviation.
-// Each function returns per-row held-out correctness, so that a bootstrap over tiles can
-// re-weight the rows without refitting; the error functions below turn correctness into numbers.
+// Each function returns per-row held-out correctness, so a bootstrap over tiles can re-weight the
+// rows without refitting. The error functions below turn correctness into error rates.
 //
 // - proxy-a (Ben-David et al., "Analysis of representations for domain adaptation", NIPS 2006):
 //   a domain classifier separates X (class 0) from Y (class 1) under stratified k-fold cross

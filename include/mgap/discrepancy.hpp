@@ -58,7 +58,8 @@ struct BandwidthReport {
 
 // Median heuristic: sigma = median Euclidean distance between distinct rows of a seeded subsample
 // (without replacement) of at most max_points rows of the pooled sample [X; Y]. When the median
-// is 0, sigma falls back to the mean distance (and to 1 if that is 0 too), and the report says so.
+// is 0, sigma falls back to the mean distance (and to 1 if that is 0 too), and the report
+// records the fallback.
 // Complexity O(k^2 D) for k = min(n_x + n_y, max_points), memory O(k^2).
 BandwidthReport median_heuristic_bandwidth(const Eigen::Ref<const Eigen::MatrixXd>& x,
                                            const Eigen::Ref<const Eigen::MatrixXd>& y,

@@ -59,8 +59,8 @@ LogisticRegressionOptions probe_options(const ClassifierDiscrepancyOptions& opti
   return fit;
 }
 
-// Fits a standardized probe on `train_rows` of (features, labels) and returns its correctness on
-// `test_features` [m, D] with `test_labels` [m].
+// Fits a standardized probe on `train_features` [n, D] with `train_labels` [n] and returns its
+// correctness on `test_features` [m, D] with `test_labels` [m].
 std::vector<std::uint8_t> fit_and_score(const Eigen::MatrixXd& train_features,
                                         const std::vector<int>& train_labels,
                                         const Eigen::MatrixXd& test_features,

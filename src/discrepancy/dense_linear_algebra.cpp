@@ -25,7 +25,8 @@ void gemm(const Eigen::Ref<const Eigen::MatrixXd>& a, bool transpose_a,
   const Eigen::Index k = transpose_a ? a.rows() : a.cols();
   const Eigen::Index n = transpose_b ? b.rows() : b.cols();
   assert((transpose_b ? b.cols() : b.rows()) == k);
-  assert(c.rows() == m && c.cols() == n);
+  assert(c.rows() == m);
+  assert(c.cols() == n);
   if (m == 0 || n == 0) {
     return;
   }

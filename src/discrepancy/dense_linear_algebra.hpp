@@ -1,9 +1,9 @@
 #pragma once
 
 // Thin wrappers over the system BLAS and LAPACK for the products and symmetric eigenproblems of
-// the estimators. Eigen's own GEMM does not call BLAS (unless EIGEN_USE_BLAS is defined for the
-// whole program), and on the 2-core Debian 12 machines OpenBLAS's dgemm ran about 3x faster than
-// Eigen's for 2000 x 768 x 2000 (measured with -O3, no -march flags).
+// the estimators. Eigen's own GEMM does not call BLAS unless EIGEN_USE_BLAS is defined for the
+// whole program. On the 2-core Debian 12 machines OpenBLAS's dgemm ran about 3x faster than
+// Eigen's for 2000 x 768 x 2000 (measured with -O3 and no -march flag).
 
 #include <Eigen/Core>
 

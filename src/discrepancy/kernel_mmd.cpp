@@ -48,8 +48,8 @@ Eigen::VectorXd row_squared_norms(const Eigen::Ref<const Eigen::MatrixXd>& rows)
   return rows.rowwise().squaredNorm();
 }
 
-// Sum over tiles of w_a^T K(A, B) w_b for each weight column; with `same`, A and B are the same
-// sample, only tiles on or above the diagonal are computed, and the kernel diagonal is exactly 1.
+// Sum over tiles of w_a^T K(A, B) w_b for each weight column. With `same`, A and B are the same
+// sample, so only tiles on or above the diagonal are computed and the kernel diagonal is exactly 1.
 Eigen::VectorXd kernel_weighted_sums(const Eigen::Ref<const Eigen::MatrixXd>& a,
                                      const Eigen::Ref<const Eigen::MatrixXd>& b, bool same,
                                      double sigma, const Eigen::MatrixXd& weights_a,
