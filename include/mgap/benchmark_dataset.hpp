@@ -43,9 +43,9 @@ std::vector<SlideLabel> read_labels_csv(const std::filesystem::path& path);
 // Writes labels.csv atomically; every row must have the same number of folds.
 void write_labels_csv(const std::filesystem::path& path, const std::vector<SlideLabel>& labels);
 
-// Grouped, stratified folds. Groups (slides or patients) are split by label; within each label
-// the groups are shuffled with `seed` and dealt round-robin to the folds, each label starting
-// where the previous one stopped so fold sizes stay within one group. Fold k tests fold k,
+// Grouped, stratified folds. Groups (slides or patients) are split by label. Within each label
+// the groups are shuffled with `seed` and dealt round-robin to the folds. Each label starts where
+// the previous one stopped, so fold sizes differ by at most one group. Fold k tests fold k,
 // validates on fold (k + 1) mod num_folds and trains on the rest.
 // Returns [num_groups][num_folds] roles in the order of `group_labels`. Throws InputError for
 // fewer than 3 folds or fewer groups than folds.

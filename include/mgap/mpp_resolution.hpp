@@ -8,7 +8,8 @@
 //   2. TIFF `XResolution` / `YResolution` with `ResolutionUnit`: centimetre gives 10^4 / res,
 //      inch gives 25400 / res, and no unit (or a missing unit) means the value is unknown;
 //   3. vendor keys (`aperio.MPP`, `hamamatsu.XResolution` with its unit, ...);
-//   4. the user override (`--mpp`), which fills in a file without metadata;
+//   4. the user override (`--mpp`), which fills in a file without metadata (when the file states a
+//      size, the file wins and a difference over 1% is logged as a warning);
 //   5. objective power (`openslide.objective-power`, mpp ~ 10 / power), only when the caller
 //      allows it explicitly, and logged as an approximation.
 // A resolution of 1 pixel per millimetre (the value libvips and many writers store when nothing
@@ -28,7 +29,7 @@ namespace mgap {
 inline constexpr double kMinPlausibleMpp = 0.01;
 inline constexpr double kMaxPlausibleMpp = 50.0;
 
-// Where a pixel size came from.
+// Source of a pixel size.
 enum class MppSource {
   kOpenSlideProperty,  // openslide.mpp-x / openslide.mpp-y
   kTiffResolution,     // TIFF XResolution / YResolution with a centimetre or inch unit

@@ -3,7 +3,7 @@
 // A whole-slide image or a plain image, opened for reading regions at any pyramid level.
 //
 // Files that OpenSlide recognizes (Aperio SVS, generic tiled TIFF, Hamamatsu, ...) are read with
-// OpenSlide; any other image that libvips can load (PNG, JPEG, stripped TIFF) is read with libvips
+// OpenSlide. Any other image that libvips can load (PNG, JPEG, stripped TIFF) is read with libvips
 // as a single-level slide. Reading is thread-safe: several threads may read one Slide at once.
 // OpenSlide and libvips headers stay out of this header.
 

@@ -11,8 +11,8 @@
 // - Tissue covers a rounded rectangle with a wavy edge; glass around it is white.
 // - Stroma: eosin concentration modulated by value noise at 40 um and 6 um; scattered stromal
 //   nuclei.
-// - Glands: centres on a jittered square lattice (class spacing) kept with a class probability;
-//   each is a white lumen inside a ring of pale epithelium lined with nuclei.
+// - Glands: centres on a jittered square lattice (class spacing), each kept with a class
+//   probability. A gland is a white lumen inside a ring of pale epithelium lined with nuclei.
 // - Nuclei: filled ellipses whose hematoxylin varies with value noise of the class's chromatin
 //   grain and contrast.
 // Classes differ in nuclear radius and chromatin (visible at 0.25-0.5 mpp) and in gland radius,

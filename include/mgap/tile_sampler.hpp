@@ -3,7 +3,7 @@
 // A reproducible stream of tiles at mpps drawn from a sampling density (the magnification
 // sampler of training).
 //
-// Tile i is a pure function of (seed, i): its engine is seeded with derive_seed(seed, i), which
+// Tile i is a pure function of (seed, i). Its engine is seeded with derive_seed(seed, i) and
 // draws, in this order, the mpp (inverse CDF of the density), the slide (uniform over slides) and
 // the centre (uniform over the slide's tissue mask). Worker threads produce tiles concurrently
 // and a reorder buffer delivers them in index order, so the stream is the same for every thread

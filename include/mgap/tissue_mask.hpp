@@ -40,8 +40,8 @@ struct TissueMask {
   bool contains(double x, double y) const;
 };
 
-// Otsu threshold of 8-bit values: the t maximizing the between-class variance of {< t} and {>= t}.
-// `histogram` has 256 bins. Returns a value in [0, 256]; ties take the smallest t.
+// Computes the Otsu threshold of 8-bit values: the t maximizing the between-class variance of
+// {< t} and {>= t}. `histogram` has 256 bins. Returns a value in [0, 256], the smallest t on ties.
 int otsu_threshold(const std::vector<std::int64_t>& histogram);
 
 // Builds the mask from a thumbnail of `slide`. A slide without tissue gives an empty

@@ -36,7 +36,7 @@ void save_atomically(const std::filesystem::path& path, Save save) {
   } catch (const vips::VError& error) {
     std::error_code ignored;
     std::filesystem::remove(temporary, ignored);
-    throw InputError("cannot write '" + path.string() + "': " + detail::vips_message(error));
+    throw InputError("failed to write '" + path.string() + "': " + detail::vips_message(error));
   } catch (...) {
     std::error_code ignored;
     std::filesystem::remove(temporary, ignored);

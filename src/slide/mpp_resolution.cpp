@@ -162,8 +162,8 @@ MppResolution resolve_mpp(const std::map<std::string, std::string>& properties,
   std::vector<std::string> tried;
 
   if (auto found = from_metadata(properties, tried)) {
-    // Metadata measured by the scanner comes before the override, which fills in files without
-    // metadata; a disagreement is worth a warning because one of them is wrong.
+    // Metadata measured by the scanner comes before the override, which only fills in files
+    // without metadata. A disagreement earns a warning because one of the two is wrong.
     if (options.override_mpp &&
         std::abs(*options.override_mpp - found->mpp_x) > kOverrideMismatch * found->mpp_x) {
       spdlog::warn("{}: --mpp {} ignored because the file states {} mpp ({})", file_name,

@@ -44,7 +44,7 @@ void StagedFolder::commit() {
   }
   std::filesystem::rename(staging_, destination_, error);
   if (error) {
-    throw InputError("cannot rename '" + staging_.string() + "' to '" + destination_.string() +
+    throw InputError("failed to rename '" + staging_.string() + "' to '" + destination_.string() +
                      "': " + error.message());
   }
   committed_ = true;

@@ -114,8 +114,7 @@ RgbImage progressive_downsample(const RgbImage& image, int width_px, int height_
   vips::VImage current = detail::wrap_rgb(image);
   double width = image.width;
   double height = image.height;
-  // Each step shrinks by at most 2x; the intermediate sizes are chosen so that the last step is
-  // the one that lands exactly on the output size.
+  // Each step shrinks by at most 2x, and the last step lands exactly on the output size.
   while (current.width() != width_px || current.height() != height_px) {
     width = std::max(static_cast<double>(width_px), width / kMaxProgressiveStep);
     height = std::max(static_cast<double>(height_px), height / kMaxProgressiveStep);

@@ -66,10 +66,10 @@ void Slide::Impl::open_with_openslide() {
   backend = SlideBackend::kOpenSlide;
   openslide = openslide_open(path.c_str());
   if (openslide == nullptr) {
-    throw InputError("cannot open slide '" + path.string() + "' with OpenSlide; check the file");
+    throw InputError("failed to open slide '" + path.string() + "' with OpenSlide; check the file");
   }
   if (const char* error = openslide_get_error(openslide)) {
-    throw InputError("cannot read slide '" + path.string() + "': " + error +
+    throw InputError("failed to read slide '" + path.string() + "': " + error +
                      "; the file may be truncated or corrupt");
   }
   for (const char* const* name = openslide_get_property_names(openslide); *name != nullptr;
@@ -127,8 +127,8 @@ void Slide::Impl::open_with_libvips() {
         vips_image_get_string(loaded.get_image(), "resolution-unit", &unit_text) == 0) {
       unit = unit_text;
     } else if (properties["vips.loader"].rfind("png", 0) == 0) {
-      // NOTE: PNG stores pixels per metre; libvips drops the unit, and a PNG whose pHYs unit is
-      // "unknown" cannot be told apart here. Without pHYs libvips reports 72 dpi, which the
+      // NOTE: PNG stores pixels per metre, but libvips drops the unit, so a PNG whose pHYs unit
+      // is "unknown" cannot be distinguished here. Without pHYs libvips reports 72 dpi, which the
       // plausibility check rejects.
       unit = "cm";
     }
@@ -148,7 +148,7 @@ void Slide::Impl::open_with_libvips() {
     // Decoding the whole image now surfaces truncated files at open, not at the first read.
     image = detail::normalize_to_rgb(loaded).copy_memory();
   } catch (const vips::VError& error) {
-    throw InputError("cannot read image '" + path.string() + "': " + detail::vips_message(error) +
+    throw InputError("failed to read image '" + path.string() + "': " + detail::vips_message(error) +
                      "; check that the file is a complete PNG, JPEG, TIFF or slide");
   }
   levels.push_back(SlideLevel{image.width(), image.height(), 1.0, 1.0});
@@ -164,7 +164,7 @@ void Slide::Impl::read_openslide(int level, std::int64_t x, std::int64_t y, int 
   const auto y0 = static_cast<std::int64_t>(std::llround(static_cast<double>(y) * downsample));
   openslide_read_region(openslide, argb.data(), x0, y0, level, width, height);
   if (const char* error = openslide_get_error(openslide)) {
-    throw InputError("cannot read a region of slide '" + path.string() + "': " + error +
+    throw InputError("failed to read a region of slide '" + path.string() + "': " + error +
                      "; the file may be truncated or corrupt");
   }
   // Pixels are premultiplied ARGB; compositing over white adds (255 - alpha) to each channel.

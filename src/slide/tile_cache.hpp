@@ -2,7 +2,7 @@
 
 // Process-wide LRU cache of decoded blocks of OpenSlide levels, shared by every Slide.
 //
-// OpenSlide 3.4 keeps a fixed 32 MiB cache of decoded tiles per slide handle, which holds about a
+// OpenSlide 3.4 keeps a fixed 32 MiB cache of decoded tiles per slide handle. That is about a
 // third of a 4096 x 4096 slide, so random tiles keep decoding the same JPEG tiles again. Blocks
 // here are kTileCacheBlockPx squares of a level (smaller at the right and bottom edges) in RGB.
 
