@@ -9,7 +9,8 @@
 //   minmax: maximize min_t n_P(t), a linear program in the bin masses.
 // bound criterion (the full bound B_P(t)):
 //   maxavg: minimize sum_t w_t B_P(t);   minmax: minimize max_t B_P(t).
-// Coverage objectives are maximized and bound objectives minimized; `is_better` knows which.
+// Coverage objectives are maximized and bound objectives minimized, and `is_better` compares
+// values in the right direction.
 
 #include <string>
 

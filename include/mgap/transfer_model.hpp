@@ -3,8 +3,9 @@
 // The transfer kernel kappa(x, t) and the normalized discrepancy delta(x, t) between a training
 // mpp x and a target mpp t.
 //
-// kappa in (0, 1], kappa(t, t) = 1, says how much training at x serves t. delta >= 0, delta(t, t) = 0,
-// is the discrepancy in error units (or normalized so that one octave apart has delta = 1).
+// kappa in (0, 1], kappa(t, t) = 1, measures how much training at x serves t. delta >= 0 with
+// delta(t, t) = 0 is the discrepancy in error units (or normalized so that one octave apart has
+// delta = 1).
 //
 // Kernels:
 // - ratio: kappa = (min(x, t) / max(x, t))^q = 2^(-q |log2 x - log2 t|), the ratio of tissue areas
