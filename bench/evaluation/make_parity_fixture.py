@@ -3,6 +3,10 @@ plan as a TCGA-MS labels.csv, and scikit-learn's results of the protocol on it.
 
     /usr/bin/python3 bench/evaluation/make_parity_fixture.py [--output tests/evaluation/data/parity]
 
+With --slides-per-class, --tiles-per-slide and --dim it writes larger bundles of the same kind
+(the benchmark uses 4 x 25 slides x 30 tiles = 3,000 tiles per mpp in 384 dimensions), and
+--skip-reference leaves out the scikit-learn run.
+
 The embeddings are synthetic and deterministic (seeded numpy RandomState): 28 slides of 4
 classes, 9 tiles per slide, 24 dimensions. A tile's embedding at log2 mpp u is
 
@@ -32,19 +36,20 @@ DIM = 24
 SEED = 20240611
 
 
-def make_embeddings(rng):
+def make_embeddings(rng, num_slides_per_class=NUM_SLIDES_PER_CLASS,
+                    num_tiles_per_slide=NUM_TILES_PER_SLIDE, dim=DIM, signal_scale=1.0):
     num_classes = len(CLASSES)
-    fine_means = rng.normal(0.0, 1.0, size=(num_classes, DIM))
-    coarse_means = rng.normal(0.0, 1.0, size=(num_classes, DIM))
-    shift_directions = rng.normal(0.0, 1.0, size=(2, DIM))
+    fine_means = rng.normal(0.0, 1.0, size=(num_classes, dim))
+    coarse_means = rng.normal(0.0, 1.0, size=(num_classes, dim))
+    shift_directions = rng.normal(0.0, 1.0, size=(2, dim))
     slides, labels = [], []
     for c in range(num_classes):
-        for s in range(NUM_SLIDES_PER_CLASS):
+        for s in range(num_slides_per_class):
             slides.append("slide-%s-%02d" % (CLASSES[c][:3], s))
             labels.append(c)
     num_slides = len(slides)
-    slide_offsets = rng.normal(0.0, 0.6, size=(num_slides, DIM))
-    tile_latents = rng.normal(0.0, 0.9, size=(num_slides, NUM_TILES_PER_SLIDE, DIM))
+    slide_offsets = rng.normal(0.0, 0.6, size=(num_slides, dim))
+    tile_latents = rng.normal(0.0, 0.9, size=(num_slides, num_tiles_per_slide, dim))
 
     sets = {}
     for mpp in MPPS:
@@ -52,10 +57,10 @@ def make_embeddings(rng):
         rows, tile_ids, row_labels, groups = [], [], [], []
         for g in range(num_slides):
             c = labels[g]
-            signal = 1.0 * (1.0 - u) * fine_means[c] + 1.0 * u * coarse_means[c]
+            signal = signal_scale * ((1.0 - u) * fine_means[c] + u * coarse_means[c])
             shift = np.sin(2.5 * u) * shift_directions[0] + u * u * shift_directions[1]
-            for t in range(NUM_TILES_PER_SLIDE):
-                noise = rng.normal(0.0, 0.5, size=DIM)
+            for t in range(num_tiles_per_slide):
+                noise = rng.normal(0.0, 0.5, size=dim)
                 rows.append(signal + slide_offsets[g] + tile_latents[g, t] + shift + noise)
                 tile_ids.append("%s_%d" % (slides[g], t))
                 row_labels.append(CLASSES[c])
@@ -99,11 +104,18 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     parser.add_argument("--output", default=os.path.join(here, "..", "..", "tests", "evaluation",
                                                          "data", "parity"))
+    parser.add_argument("--slides-per-class", type=int, default=NUM_SLIDES_PER_CLASS)
+    parser.add_argument("--tiles-per-slide", type=int, default=NUM_TILES_PER_SLIDE)
+    parser.add_argument("--dim", type=int, default=DIM)
+    parser.add_argument("--signal", type=float, default=1.0,
+                        help="scale of the class signal (lower it as --dim grows)")
+    parser.add_argument("--skip-reference", action="store_true",
+                        help="write the bundle and labels.csv only")
     args = parser.parse_args()
     os.makedirs(args.output, exist_ok=True)
 
     rng = np.random.RandomState(SEED)
-    raw = make_embeddings(rng)
+    raw = make_embeddings(rng, args.slides_per_class, args.tiles_per_slide, args.dim, args.signal)
     write_bundle(args.output, raw)
 
     # Reread the files, so the reference computes on the float32 values that mgap reads.
@@ -114,6 +126,8 @@ def main():
     for data in sets.values():
         label_of_slide.update(zip(data["group"], data["label"]))
     write_labels_csv(os.path.join(args.output, "labels.csv"), plans, label_of_slide)
+    if args.skip_reference:
+        return
 
     results = sklearn_protocol.run_protocol(sets, plans)
     results.update({

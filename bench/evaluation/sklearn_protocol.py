@@ -10,8 +10,8 @@ It mirrors, step for step, what mgap's evaluation library does (docs/evaluation.
   LogisticRegression(C, class_weight="balanced", solver="lbfgs") for C in logspace(-4, 4, 9);
 - kNN: KNeighborsClassifier(k, metric="cosine", weights="uniform", algorithm="brute") on the raw
   embeddings for k in (1, 3, 5, 10, 20, 40, 80), skipping k above the number of training rows;
-- selection by validation balanced accuracy, the first (smallest) value among equal scores, no
-  refit on training plus validation;
+- selection by validation balanced accuracy, the first (smallest) value among scores equal
+  within 1e-12, no refit on training plus validation;
 - metrics per fold and test mpp, mean and numpy.std (ddof = 0) over folds;
 - RankMe: exp of the entropy of the normalized eigenvalues of numpy.cov, clamped at 1e-12.
 
@@ -36,6 +36,14 @@ INTERMEDIATE_MPPS = (0.375, 0.75, 1.5)
 # evaluation-count limit does.
 LOGREG_TOL = 1e-4
 LOGREG_MAX_ITER = 2000
+# Validation scores closer than this are equal, so that a 1-ulp rounding difference between two
+# equal mean recalls does not pick the hyperparameter; the smallest value among equal scores wins.
+SCORE_TIE_TOLERANCE = 1e-12
+
+
+def best_index(scores):
+    best_score = max(scores)
+    return next(i for i, score in enumerate(scores) if score >= best_score - SCORE_TIE_TOLERANCE)
 
 
 def read_bundle(manifest_path):
@@ -113,7 +121,7 @@ def run_logreg(x_train, y_train, x_val, y_val, tests):
         models.append(model)
         iterations.append(int(np.max(model.n_iter_)))
         scores.append(balanced_accuracy_score(y_val, model.predict(x_val_s)))
-    best = int(np.argmax(scores))  # first maximum: the smallest C among equal scores
+    best = best_index(scores)
     predictions = [models[best].predict(scaler.transform(x)) for x, _ in tests]
     return list(C_GRID), scores, float(C_GRID[best]), predictions, iterations
 
@@ -126,7 +134,7 @@ def run_knn(x_train, y_train, x_val, y_val, tests):
         model.fit(x_train, y_train)
         models.append(model)
         scores.append(balanced_accuracy_score(y_val, model.predict(x_val)))
-    best = int(np.argmax(scores))
+    best = best_index(scores)
     predictions = [models[best].predict(x) for x, _ in tests]
     return [float(k) for k in grid], scores, float(grid[best]), predictions, None
 

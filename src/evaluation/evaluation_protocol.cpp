@@ -8,12 +8,14 @@
 #include <atomic>
 #include <cmath>
 #include <exception>
+#include <optional>
 #include <set>
 #include <thread>
 
 #include "mgap/error.hpp"
 #include "mgap/magnification.hpp"
 #include "mgap/rankme.hpp"
+#include "blas.hpp"
 #include "numpy_sum.hpp"
 #include "protocol_folds.hpp"
 
@@ -330,6 +332,9 @@ EvaluationReport run_evaluation(const std::vector<MppEmbeddings>& sets,
   const unsigned hardware = std::max(1U, std::thread::hardware_concurrency());
   const std::size_t num_threads = std::min<std::size_t>(
       tasks.size(), options.num_threads > 0 ? static_cast<std::size_t>(options.num_threads) : hardware);
+  // Parallelism comes from the folds, so each BLAS call stays on its worker thread.
+  const std::optional<detail::SingleThreadedBlas> single_threaded_blas =
+      num_threads > 1 ? std::make_optional<detail::SingleThreadedBlas>() : std::nullopt;
   std::vector<std::thread> threads;
   for (std::size_t i = 1; i < num_threads; ++i) {
     threads.emplace_back(worker);

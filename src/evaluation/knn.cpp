@@ -6,6 +6,7 @@
 #include <cmath>
 #include <utility>
 
+#include "blas.hpp"
 #include "mgap/error.hpp"
 
 namespace mgap {
@@ -14,21 +15,18 @@ namespace {
 using Eigen::Index;
 using Eigen::MatrixXd;
 
-// Queries per block of the similarity matrix: 512 x 10,000 doubles is 40 MB.
+// Queries per block of the distance matrix: 10,000 training rows x 512 queries of doubles is 40 MB.
 constexpr Index kQueryBlockRows = 512;
 
 }  // namespace
 
 MatrixXd unit_norm_rows(const Eigen::Ref<const MatrixXd>& embeddings) {
-  MatrixXd unit = embeddings;
-  for (Index i = 0; i < unit.rows(); ++i) {
-    const double norm = unit.row(i).norm();
-    // Division rather than multiplication by 1 / norm, as scikit-learn's normalize, so that the
-    // similarities round the same way.
-    if (norm > 0.0) {
-      unit.row(i) /= norm;
-    }
-  }
+  // Norms of zero become 1 so that zero rows stay zero, as in scikit-learn's normalize.
+  Eigen::ArrayXd norms = embeddings.rowwise().norm().array();
+  norms = (norms > 0.0).select(norms, 1.0);
+  // Division rather than multiplication by 1 / norm, as scikit-learn's normalize, so that the
+  // similarities round the same way.
+  MatrixXd unit = embeddings.array().colwise() / norms;
   return unit;
 }
 
@@ -82,23 +80,34 @@ Eigen::MatrixXi CosineNeighbors::kneighbors(const Eigen::Ref<const MatrixXd>& qu
 
   const Index num_queries = queries.rows();
   Eigen::MatrixXi neighbors(num_queries, num_neighbors);
-  std::vector<std::pair<double, int>> candidates(static_cast<std::size_t>(num_rows()));
-  const auto k = static_cast<std::ptrdiff_t>(num_neighbors);
+  std::vector<double> kth_search(static_cast<std::size_t>(num_rows()));
+  std::vector<std::pair<double, int>> candidates;
+  const auto k = static_cast<std::size_t>(num_neighbors);
 
   for (Index start = 0; start < num_queries; start += kQueryBlockRows) {
     const Index block_rows = std::min(kQueryBlockRows, num_queries - start);
     const MatrixXd unit_queries = unit_norm_rows(queries.middleRows(start, block_rows));
-    const MatrixXd similarities = unit_queries * unit_rows_.transpose();  // [block_rows, num_rows]
+    // Distances of one query are a contiguous column: [num_rows, block_rows].
+    MatrixXd distances(num_rows(), block_rows);
+    detail::gemm(false, true, 1.0, unit_rows_, unit_queries, 0.0, distances);
+    // 1 - s (the same value as scikit-learn's (-s) + 1), then clipped to [0, 2] as scikit-learn does.
+    distances = (1.0 - distances.array()).cwiseMax(0.0).cwiseMin(2.0).matrix();
 
     for (Index i = 0; i < block_rows; ++i) {
+      const double* column = distances.col(i).data();
+      // The k-th smallest distance, then every row at or below it, ordered by (distance, row):
+      // the equal-distance rule in the header.
+      std::copy(column, column + num_rows(), kth_search.begin());
+      std::nth_element(kth_search.begin(), kth_search.begin() + static_cast<std::ptrdiff_t>(k - 1),
+                       kth_search.end());
+      const double kth_distance = kth_search[k - 1];
+      candidates.clear();
       for (Index j = 0; j < num_rows(); ++j) {
-        // (-s) + 1 then clip, the order of operations of scikit-learn's cosine_distances.
-        const double distance = std::clamp(-similarities(i, j) + 1.0, 0.0, 2.0);
-        candidates[static_cast<std::size_t>(j)] = {distance, static_cast<int>(j)};
+        if (column[j] <= kth_distance) {
+          candidates.emplace_back(column[j], static_cast<int>(j));
+        }
       }
-      // Pairs compare by distance, then by row index: the equal-distance rule in the header.
-      std::nth_element(candidates.begin(), candidates.begin() + (k - 1), candidates.end());
-      std::sort(candidates.begin(), candidates.begin() + k);
+      std::sort(candidates.begin(), candidates.end());
       for (Index j = 0; j < num_neighbors; ++j) {
         neighbors(start + i, j) = candidates[static_cast<std::size_t>(j)].second;
       }

@@ -8,6 +8,7 @@
 #include <limits>
 #include <stdexcept>
 
+#include "blas.hpp"
 #include "mgap/error.hpp"
 
 namespace mgap {
@@ -72,7 +73,8 @@ class LogisticObjective {
   double evaluate(const double* parameters, double* gradient) {
     const Index num_features = features_.cols();
     const Eigen::Map<const MatrixXd> weights(parameters, num_features, num_outputs_);
-    scores_.noalias() = features_ * weights;  // [num_rows, num_outputs]
+    scores_.resize(features_.rows(), num_outputs_);  // [num_rows, num_outputs]
+    detail::gemm(false, false, 1.0, features_, weights, 0.0, scores_);
     if (fit_intercept_) {
       const Eigen::Map<const VectorXd> intercepts(parameters + num_features * num_outputs_,
                                                   num_outputs_);
@@ -86,8 +88,8 @@ class LogisticObjective {
 
     if (gradient != nullptr) {
       Eigen::Map<MatrixXd> weight_gradient(gradient, num_features, num_outputs_);
-      weight_gradient.noalias() = features_.transpose() * scores_;
-      weight_gradient += penalty_scale * weights;
+      weight_gradient = penalty_scale * weights;
+      detail::gemm(true, false, 1.0, features_, scores_, 1.0, weight_gradient);
       if (fit_intercept_) {
         Eigen::Map<VectorXd> intercept_gradient(gradient + num_features * num_outputs_,
                                                 num_outputs_);
@@ -376,6 +378,13 @@ LogisticRegressionModel fit_logistic_regression(const Eigen::Ref<const MatrixXd>
   } catch (const std::runtime_error& error) {
     report.solver_message = error.what();
     report.status = LogisticRegressionStatus::kFailed;
+  }
+
+  // A stop requested by the callback may surface as another NLopt result (the line search sees the
+  // aborted evaluation), so the gradient test decides.
+  if (state.gradient_converged) {
+    report.status = LogisticRegressionStatus::kGradientTolerance;
+    report.solver_message = "gradient tolerance reached";
   }
 
   // The best point seen is returned whatever NLopt left in `parameters`.

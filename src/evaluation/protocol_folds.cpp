@@ -80,13 +80,16 @@ struct Standardizer {
   }
 };
 
+// Balanced accuracies closer than this are equal: two confusion matrices with the same mean
+// recall can round 1 ulp apart, which must not decide the hyperparameter.
+constexpr double kScoreTieTolerance = 1e-12;
+
 // Index of the best score; the first among equal scores.
 std::size_t best_index(const std::vector<double>& scores) {
+  const double best_score = *std::max_element(scores.begin(), scores.end());
   std::size_t best = 0;
-  for (std::size_t i = 1; i < scores.size(); ++i) {
-    if (scores[i] > scores[best]) {
-      best = i;
-    }
+  while (scores[best] < best_score - kScoreTieTolerance) {
+    ++best;
   }
   return best;
 }

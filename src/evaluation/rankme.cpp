@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "blas.hpp"
 #include "mgap/error.hpp"
 
 namespace mgap {
@@ -23,9 +24,9 @@ double rankme(const Eigen::Ref<const Eigen::MatrixXd>& embeddings) {
 
   const Eigen::RowVectorXd mean = embeddings.colwise().mean();
   const Eigen::MatrixXd centered = embeddings.rowwise() - mean;
-  Eigen::MatrixXd covariance = Eigen::MatrixXd::Zero(embeddings.cols(), embeddings.cols());
-  covariance.selfadjointView<Eigen::Lower>().rankUpdate(centered.transpose(),
-                                                        1.0 / static_cast<double>(num_rows - 1));
+  Eigen::MatrixXd covariance(embeddings.cols(), embeddings.cols());
+  detail::gemm(true, false, 1.0 / static_cast<double>(num_rows - 1), centered, centered, 0.0,
+               covariance);
   if (covariance.diagonal().maxCoeff() <= 0.0) {
     throw InputError(fmt::format(
         "RankMe: the {} embeddings are all identical (for example all zero), so their covariance "

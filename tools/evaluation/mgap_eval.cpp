@@ -33,6 +33,7 @@ struct ProgramOptions {
   bool no_standardize = false;
   std::string class_weight = "balanced";
   double tolerance = 1e-4;
+  double objective_tolerance = 2.220446049250313e-09;
   int max_evaluations = 2000;
   int threads = 0;
   bool drop_nonfinite = false;
@@ -72,6 +73,10 @@ void add_options(CLI::App& app, ProgramOptions& options) {
   app.add_option("--tolerance", options.tolerance,
                  "Linear probe stops when the largest absolute gradient entry is below this "
                  "(scikit-learn's tol)")
+      ->capture_default_str();
+  app.add_option("--objective-tolerance", options.objective_tolerance,
+                 "Linear probe also stops when the objective changes by less than this fraction "
+                 "(SciPy L-BFGS-B's default ftol, which scikit-learn keeps)")
       ->capture_default_str();
   app.add_option("--max-evaluations", options.max_evaluations,
                  "Maximum objective evaluations per linear-probe fit")
@@ -119,6 +124,7 @@ mgap::EvaluationOptions evaluation_options(const ProgramOptions& program, std::u
   options.standardize_linear_probe = !program.no_standardize;
   options.class_weighting = mgap::class_weighting_from_string(program.class_weight);
   options.logistic_regression.gradient_tolerance = program.tolerance;
+  options.logistic_regression.relative_objective_tolerance = program.objective_tolerance;
   options.logistic_regression.max_evaluations = program.max_evaluations;
   options.num_threads = program.threads;
   options.validate();
