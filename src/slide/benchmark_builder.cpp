@@ -178,17 +178,22 @@ BuildBenchmarkReport build_benchmark(const BuildBenchmarkOptions& options) {
                        "'; labels.csv holds one label per slide, so rename the regions");
     }
 
-    const RgbImage full = image.read_level_region(0, 0, 0, static_cast<int>(image.width()),
-                                                  static_cast<int>(image.height()));
+    // Only the centre crop of the largest target mpp is decoded; smaller crops are cut from it.
+    auto crop_size = [&](double mpp, double pixel_mpp, std::int64_t limit) {
+      const double side_um = options.tile_size_px * mpp;
+      return static_cast<int>(std::min<std::int64_t>(limit, std::lround(side_um / pixel_mpp)));
+    };
+    const int largest_width = crop_size(max_mpp, pixel.mpp_x, image.width());
+    const int largest_height = crop_size(max_mpp, pixel.mpp_y, image.height());
+    const RgbImage largest = image.read_level_region(0, (image.width() - largest_width) / 2,
+                                                     (image.height() - largest_height) / 2,
+                                                     largest_width, largest_height);
     const std::string name = input.slide_id + "_" + std::to_string(input.x) + "_" +
                              std::to_string(input.y) + ".png";
     for (const double mpp : mpps) {
-      const double side_um = options.tile_size_px * mpp;
-      const int crop_width = std::min(
-          static_cast<int>(image.width()), static_cast<int>(std::lround(side_um / pixel.mpp_x)));
-      const int crop_height = std::min(
-          static_cast<int>(image.height()), static_cast<int>(std::lround(side_um / pixel.mpp_y)));
-      const RgbImage tile = progressive_downsample(centre_crop(full, crop_width, crop_height),
+      const int crop_width = crop_size(mpp, pixel.mpp_x, largest_width);
+      const int crop_height = crop_size(mpp, pixel.mpp_y, largest_height);
+      const RgbImage tile = progressive_downsample(centre_crop(largest, crop_width, crop_height),
                                                    options.tile_size_px, options.tile_size_px);
       write_png(tile, staged.path() / ("mpp_" + format_mpp(mpp)) / name, mpp);
     }

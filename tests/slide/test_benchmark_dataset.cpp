@@ -111,6 +111,15 @@ TEST_CASE("synth then build then read") {
   CHECK(tile.width() == 24);
   CHECK(tile.mpp().mpp_x == doctest::Approx(2.0).epsilon(1e-6));
 
+  // At the regions' own mpp the tile is the exact centre crop of the region.
+  const auto& region = cohort.regions.front();
+  const mgap::Slide source(scratch / "cohort" / region.path);
+  const std::string name = region.slide_id + "_" + std::to_string(region.x) + "_" +
+                           std::to_string(region.y) + ".png";
+  const mgap::Slide same_mpp(scratch / "benchmark" / "mpp_0.25" / name);
+  CHECK(same_mpp.read_level_region(0, 0, 0, 24, 24).pixels ==
+        source.read_level_region(0, 100, 100, 24, 24).pixels);
+
   // Every slide is tested in exactly one fold and validated in exactly one other.
   REQUIRE(dataset.folds.size() == 8);
   for (const auto& [slide_id, roles] : dataset.folds) {
