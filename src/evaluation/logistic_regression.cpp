@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "blas.hpp"
+#include "logistic_objective.hpp"
 #include "mgap/error.hpp"
 
 namespace mgap {
@@ -51,134 +52,164 @@ void check_labels(const std::vector<int>& labels, Index num_rows, int num_classe
   }
 }
 
-// Objective and gradient of the loss described in the header, with the parameter layout
-// [W^T as num_features x num_outputs column-major, intercepts].
-class LogisticObjective {
- public:
-  LogisticObjective(const Eigen::Ref<const MatrixXd>& features, const std::vector<int>& labels,
-                    VectorXd sample_weights, int num_classes, double inverse_regularization,
-                    bool fit_intercept)
-      : features_(features),
-        labels_(labels),
-        sample_weights_(std::move(sample_weights)),
-        num_classes_(num_classes),
-        num_outputs_(num_outputs_for(num_classes)),
-        inverse_regularization_(inverse_regularization),
-        fit_intercept_(fit_intercept) {}
-
-  Index num_parameters() const {
-    return num_parameters_for(features_.cols(), num_classes_, fit_intercept_);
+// Replaces the scores [num_rows, num_outputs] by the weighted residuals s_i (p_i - onehot(y_i))
+// and returns the weighted cross-entropy sum_i s_i CE_i.
+double binomial_residuals(Eigen::Ref<MatrixXd> scores, const std::vector<int>& labels,
+                          const VectorXd& sample_weights) {
+  double loss = 0.0;
+  for (Index i = 0; i < scores.rows(); ++i) {
+    const double z = scores(i, 0);
+    const double y = labels[static_cast<std::size_t>(i)] == 1 ? 1.0 : 0.0;
+    const double weight = sample_weights(i);
+    loss += weight * (log1p_exp(z) - y * z);
+    scores(i, 0) = weight * (sigmoid(z) - y);
   }
+  return loss;
+}
 
-  double evaluate(const double* parameters, double* gradient) {
-    const Index num_features = features_.cols();
-    const Eigen::Map<const MatrixXd> weights(parameters, num_features, num_outputs_);
-    scores_.resize(features_.rows(), num_outputs_);  // [num_rows, num_outputs]
-    detail::gemm(false, false, 1.0, features_, weights, 0.0, scores_);
+double multinomial_residuals(Eigen::Ref<MatrixXd> scores, const std::vector<int>& labels,
+                             const VectorXd& sample_weights) {
+  double loss = 0.0;
+  const Index num_outputs = scores.cols();
+  for (Index i = 0; i < scores.rows(); ++i) {
+    double max_score = scores(i, 0);
+    for (Index k = 1; k < num_outputs; ++k) {
+      max_score = std::max(max_score, scores(i, k));
+    }
+    double sum_exp = 0.0;
+    for (Index k = 0; k < num_outputs; ++k) {
+      sum_exp += std::exp(scores(i, k) - max_score);
+    }
+    const double log_sum_exp = max_score + std::log(sum_exp);
+    const Index label = labels[static_cast<std::size_t>(i)];
+    const double weight = sample_weights(i);
+    loss += weight * (log_sum_exp - scores(i, label));
+    for (Index k = 0; k < num_outputs; ++k) {
+      scores(i, k) = weight * std::exp(scores(i, k) - log_sum_exp);
+    }
+    scores(i, label) -= weight;
+  }
+  return loss;
+}
+
+}  // namespace
+
+namespace detail {
+
+LogisticObjective::LogisticObjective(const Eigen::Ref<const MatrixXd>& features,
+                                     const std::vector<int>& labels, VectorXd sample_weights,
+                                     int num_classes, bool fit_intercept)
+    : features_(features),
+      labels_(labels),
+      sample_weights_(std::move(sample_weights)),
+      num_classes_(num_classes),
+      num_outputs_(num_outputs_for(num_classes)),
+      fit_intercept_(fit_intercept) {}
+
+Index LogisticObjective::num_parameters() const {
+  return num_parameters_for(features_.cols(), num_classes_, fit_intercept_);
+}
+
+double LogisticObjective::evaluate(const double* parameters, double inverse_regularization,
+                                   double* gradient) {
+  std::vector<double> values(1);
+  evaluate_batch({parameters}, {inverse_regularization}, {gradient}, values);
+  return values[0];
+}
+
+void LogisticObjective::evaluate_batch(const std::vector<const double*>& parameters,
+                                       const std::vector<double>& inverse_regularizations,
+                                       const std::vector<double*>& gradients,
+                                       std::vector<double>& values) {
+  const Index num_features = features_.cols();
+  const Index outputs = num_outputs_;
+  const auto batch = static_cast<Index>(parameters.size());
+
+  // All weight blocks side by side, [num_features, outputs * batch], so that one pass over the
+  // features serves every parameter vector.
+  weights_.resize(num_features, outputs * batch);
+  for (Index j = 0; j < batch; ++j) {
+    weights_.middleCols(j * outputs, outputs) =
+        Eigen::Map<const MatrixXd>(parameters[static_cast<std::size_t>(j)], num_features, outputs);
+  }
+  scores_.resize(features_.rows(), outputs * batch);  // [num_rows, outputs * batch]
+  detail::gemm(false, false, 1.0, features_, weights_, 0.0, scores_);
+
+  values.assign(static_cast<std::size_t>(batch), 0.0);
+  for (Index j = 0; j < batch; ++j) {
+    const auto jj = static_cast<std::size_t>(j);
+    auto block = scores_.middleCols(j * outputs, outputs);
     if (fit_intercept_) {
-      const Eigen::Map<const VectorXd> intercepts(parameters + num_features * num_outputs_,
-                                                  num_outputs_);
-      scores_.rowwise() += intercepts.transpose();
+      const Eigen::Map<const VectorXd> intercepts(parameters[jj] + num_features * outputs, outputs);
+      block.rowwise() += intercepts.transpose();
     }
-
-    // Replace the scores by the weighted residuals s_i (p_i - onehot(y_i)) while summing the loss.
-    const double loss = num_classes_ == 2 ? binomial_residuals() : multinomial_residuals();
-    const double penalty_scale = 1.0 / inverse_regularization_;
-    const double value = loss + 0.5 * penalty_scale * weights.squaredNorm();
-
-    if (gradient != nullptr) {
-      Eigen::Map<MatrixXd> weight_gradient(gradient, num_features, num_outputs_);
-      weight_gradient = penalty_scale * weights;
-      detail::gemm(true, false, 1.0, features_, scores_, 1.0, weight_gradient);
-      if (fit_intercept_) {
-        Eigen::Map<VectorXd> intercept_gradient(gradient + num_features * num_outputs_,
-                                                num_outputs_);
-        intercept_gradient = scores_.colwise().sum().transpose();
-      }
-    }
-    return value;
+    // Replace the scores by the weighted residuals while summing the loss.
+    const double loss = num_classes_ == 2 ? binomial_residuals(block, labels_, sample_weights_)
+                                          : multinomial_residuals(block, labels_, sample_weights_);
+    const double penalty_scale = 1.0 / inverse_regularizations[jj];
+    values[jj] = loss + 0.5 * penalty_scale * weights_.middleCols(j * outputs, outputs).squaredNorm();
   }
 
- private:
-  double binomial_residuals() {
-    double loss = 0.0;
-    for (Index i = 0; i < scores_.rows(); ++i) {
-      const double z = scores_(i, 0);
-      const double y = labels_[static_cast<std::size_t>(i)] == 1 ? 1.0 : 0.0;
-      const double weight = sample_weights_(i);
-      loss += weight * (log1p_exp(z) - y * z);
-      scores_(i, 0) = weight * (sigmoid(z) - y);
-    }
-    return loss;
+  if (gradients.empty() || gradients.front() == nullptr) {
+    return;
   }
-
-  double multinomial_residuals() {
-    double loss = 0.0;
-    const Index num_outputs = scores_.cols();
-    for (Index i = 0; i < scores_.rows(); ++i) {
-      double max_score = scores_(i, 0);
-      for (Index k = 1; k < num_outputs; ++k) {
-        max_score = std::max(max_score, scores_(i, k));
-      }
-      double sum_exp = 0.0;
-      for (Index k = 0; k < num_outputs; ++k) {
-        sum_exp += std::exp(scores_(i, k) - max_score);
-      }
-      const double log_sum_exp = max_score + std::log(sum_exp);
-      const Index label = labels_[static_cast<std::size_t>(i)];
-      const double weight = sample_weights_(i);
-      loss += weight * (log_sum_exp - scores_(i, label));
-      for (Index k = 0; k < num_outputs; ++k) {
-        scores_(i, k) = weight * std::exp(scores_(i, k) - log_sum_exp);
-      }
-      scores_(i, label) -= weight;
+  // Weight gradients of every parameter vector in one product, [num_features, outputs * batch].
+  gradient_block_.resize(num_features, outputs * batch);
+  detail::gemm(true, false, 1.0, features_, scores_, 0.0, gradient_block_);
+  for (Index j = 0; j < batch; ++j) {
+    const auto jj = static_cast<std::size_t>(j);
+    Eigen::Map<MatrixXd> weight_gradient(gradients[jj], num_features, outputs);
+    weight_gradient = gradient_block_.middleCols(j * outputs, outputs) +
+                      (1.0 / inverse_regularizations[jj]) * weights_.middleCols(j * outputs, outputs);
+    if (fit_intercept_) {
+      Eigen::Map<VectorXd> intercept_gradient(gradients[jj] + num_features * outputs, outputs);
+      intercept_gradient = scores_.middleCols(j * outputs, outputs).colwise().sum().transpose();
     }
-    return loss;
   }
+}
 
-  const Eigen::Ref<const MatrixXd> features_;
-  const std::vector<int>& labels_;
-  VectorXd sample_weights_;
-  int num_classes_;
-  Index num_outputs_;
-  double inverse_regularization_;
-  bool fit_intercept_;
-  MatrixXd scores_;
-};
-
-// State shared with NLopt's callback: the objective, the best point seen and the gradient test.
-struct SolverState {
-  LogisticObjective* objective = nullptr;
-  double gradient_tolerance = 0.0;
-  int num_evaluations = 0;
-  bool gradient_converged = false;
-  double best_value = std::numeric_limits<double>::infinity();
-  std::vector<double> best_parameters;
-  double best_gradient_max_abs = std::numeric_limits<double>::infinity();
-};
-
-double nlopt_callback(const std::vector<double>& parameters, std::vector<double>& gradient,
-                      void* data) {
-  auto* state = static_cast<SolverState*>(data);
-  ++state->num_evaluations;
-  const double value = state->objective->evaluate(parameters.data(), gradient.data());
+double record_evaluation(SolverState& state, const std::vector<double>& parameters, double value,
+                         const std::vector<double>& gradient) {
+  ++state.num_evaluations;
   const double gradient_max_abs =
       Eigen::Map<const VectorXd>(gradient.data(), static_cast<Index>(gradient.size()))
           .cwiseAbs()
           .maxCoeff();
-  const bool converged = gradient_max_abs <= state->gradient_tolerance;
-  if (converged || value < state->best_value) {
-    state->best_value = value;
-    state->best_parameters = parameters;
-    state->best_gradient_max_abs = gradient_max_abs;
+  const bool converged = gradient_max_abs <= state.gradient_tolerance;
+  if (converged || value < state.best_value) {
+    state.best_value = value;
+    state.best_parameters = parameters;
+    state.best_gradient_max_abs = gradient_max_abs;
   }
   if (converged) {
     // SciPy's L-BFGS-B stops on the projected gradient; NLopt has no gradient criterion, so the
     // callback ends the run itself.
-    state->gradient_converged = true;
+    state.gradient_converged = true;
     throw nlopt::forced_stop();
   }
   return value;
+}
+
+}  // namespace detail
+
+namespace {
+
+using detail::LogisticObjective;
+using detail::SolverState;
+
+// Single fit: the objective is evaluated directly.
+struct SingleFit {
+  LogisticObjective* objective = nullptr;
+  double inverse_regularization = 1.0;
+  SolverState state;
+};
+
+double single_fit_callback(const std::vector<double>& parameters, std::vector<double>& gradient,
+                           void* data) {
+  auto* fit = static_cast<SingleFit*>(data);
+  const double value =
+      fit->objective->evaluate(parameters.data(), fit->inverse_regularization, gradient.data());
+  return detail::record_evaluation(fit->state, parameters, value, gradient);
 }
 
 std::vector<double> initial_parameters(const LogisticRegressionModel* initial_model,
@@ -301,19 +332,19 @@ double logistic_regression_objective(const Eigen::Ref<const MatrixXd>& features,
   LogisticObjective objective(
       features, labels,
       logistic_sample_weights(labels, options.num_classes, options.class_weighting),
-      options.num_classes, options.inverse_regularization, options.fit_intercept);
+      options.num_classes, options.fit_intercept);
   if (parameters.size() != objective.num_parameters()) {
     throw InputError(fmt::format("logistic regression objective: {} parameters given, {} expected",
                                  parameters.size(), objective.num_parameters()));
   }
   gradient.resize(parameters.size());
-  return objective.evaluate(parameters.data(), gradient.data());
+  return objective.evaluate(parameters.data(), options.inverse_regularization, gradient.data());
 }
 
-LogisticRegressionModel fit_logistic_regression(const Eigen::Ref<const MatrixXd>& features,
-                                                const std::vector<int>& labels,
-                                                const LogisticRegressionOptions& options,
-                                                const LogisticRegressionModel* initial_model) {
+namespace detail {
+
+int check_fit_input(const Eigen::Ref<const MatrixXd>& features, const std::vector<int>& labels,
+                    const LogisticRegressionOptions& options) {
   options.validate();
   const Index num_rows = features.rows();
   const Index num_features = features.cols();
@@ -344,19 +375,14 @@ LogisticRegressionModel fit_logistic_regression(const Eigen::Ref<const MatrixXd>
           c, num_classes));
     }
   }
+  return num_classes;
+}
 
-  LogisticObjective objective(features, labels,
-                              logistic_sample_weights(labels, num_classes, options.class_weighting),
-                              num_classes, options.inverse_regularization, options.fit_intercept);
-  std::vector<double> parameters =
-      initial_parameters(initial_model, num_features, num_classes, options.fit_intercept);
-
-  SolverState state;
-  state.objective = &objective;
-  state.gradient_tolerance = options.gradient_tolerance;
-
+LogisticRegressionReport run_lbfgs(nlopt::vfunc callback, void* data, SolverState& state,
+                                   std::vector<double>& parameters,
+                                   const LogisticRegressionOptions& options) {
   nlopt::opt solver(nlopt::LD_LBFGS, static_cast<unsigned>(parameters.size()));
-  solver.set_min_objective(nlopt_callback, &state);
+  solver.set_min_objective(callback, data);
   solver.set_ftol_rel(options.relative_objective_tolerance);
   solver.set_maxeval(options.max_evaluations);
   solver.set_vector_storage(static_cast<unsigned>(options.history_size));
@@ -369,9 +395,8 @@ LogisticRegressionModel fit_logistic_regression(const Eigen::Ref<const MatrixXd>
     report.status = result == nlopt::MAXEVAL_REACHED ? LogisticRegressionStatus::kMaxEvaluations
                                                      : LogisticRegressionStatus::kObjectiveTolerance;
   } catch (const nlopt::forced_stop&) {
-    report.solver_message = "gradient tolerance reached";
-    report.status = state.gradient_converged ? LogisticRegressionStatus::kGradientTolerance
-                                             : LogisticRegressionStatus::kFailed;
+    report.solver_message = "forced stop";
+    report.status = LogisticRegressionStatus::kFailed;
   } catch (const nlopt::roundoff_limited&) {
     report.solver_message = "nlopt: roundoff limited";
     report.status = LogisticRegressionStatus::kRoundoffLimited;
@@ -379,9 +404,8 @@ LogisticRegressionModel fit_logistic_regression(const Eigen::Ref<const MatrixXd>
     report.solver_message = error.what();
     report.status = LogisticRegressionStatus::kFailed;
   }
-
-  // A stop requested by the callback may surface as another NLopt result (the line search sees the
-  // aborted evaluation), so the gradient test decides.
+  // A stop requested by the callback may surface as another NLopt result, because the line search
+  // receives the aborted evaluation. The gradient test therefore decides.
   if (state.gradient_converged) {
     report.status = LogisticRegressionStatus::kGradientTolerance;
     report.solver_message = "gradient tolerance reached";
@@ -394,18 +418,46 @@ LogisticRegressionModel fit_logistic_regression(const Eigen::Ref<const MatrixXd>
   report.num_evaluations = state.num_evaluations;
   report.objective = state.best_value;
   report.gradient_max_abs = state.best_gradient_max_abs;
+  return report;
+}
 
+LogisticRegressionModel model_from_parameters(const std::vector<double>& parameters,
+                                              Index num_features, int num_classes,
+                                              bool fit_intercept,
+                                              const LogisticRegressionReport& report) {
   LogisticRegressionModel model;
   const Index outputs = num_outputs_for(num_classes);
   model.num_classes = num_classes;
   model.coefficients =
       Eigen::Map<const MatrixXd>(parameters.data(), num_features, outputs).transpose();
-  model.intercepts = options.fit_intercept
-                         ? VectorXd(Eigen::Map<const VectorXd>(
-                               parameters.data() + num_features * outputs, outputs))
-                         : VectorXd::Zero(outputs);
+  model.intercepts = fit_intercept ? VectorXd(Eigen::Map<const VectorXd>(
+                                         parameters.data() + num_features * outputs, outputs))
+                                   : VectorXd::Zero(outputs);
   model.report = report;
   return model;
+}
+
+}  // namespace detail
+
+LogisticRegressionModel fit_logistic_regression(const Eigen::Ref<const MatrixXd>& features,
+                                                const std::vector<int>& labels,
+                                                const LogisticRegressionOptions& options,
+                                                const LogisticRegressionModel* initial_model) {
+  const int num_classes = detail::check_fit_input(features, labels, options);
+  LogisticObjective objective(features, labels,
+                              logistic_sample_weights(labels, num_classes, options.class_weighting),
+                              num_classes, options.fit_intercept);
+  std::vector<double> parameters =
+      initial_parameters(initial_model, features.cols(), num_classes, options.fit_intercept);
+
+  SingleFit fit;
+  fit.objective = &objective;
+  fit.inverse_regularization = options.inverse_regularization;
+  fit.state.gradient_tolerance = options.gradient_tolerance;
+  const LogisticRegressionReport report =
+      detail::run_lbfgs(single_fit_callback, &fit, fit.state, parameters, options);
+  return detail::model_from_parameters(parameters, features.cols(), num_classes,
+                                       options.fit_intercept, report);
 }
 
 MatrixXd LogisticRegressionModel::decision_function(
