@@ -69,4 +69,12 @@ class TileSampler {
   std::unique_ptr<Impl> impl_;
 };
 
+// Draws options.num_tiles tiles (must be positive) and writes them as `tiles/{index}.png` (six
+// digits, each with its mpp in the pHYs chunk) and `tiles.csv` with columns
+// index,slide,mpp,x,y,level,path, through a staging folder renamed to output_dir when complete.
+// output_dir must not exist or must be empty.
+void write_sampled_tiles(const std::vector<std::filesystem::path>& slide_paths,
+                         SamplingDensity density, const TileSamplerOptions& options,
+                         const std::filesystem::path& output_dir);
+
 }  // namespace mgap

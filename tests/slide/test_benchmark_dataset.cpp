@@ -218,6 +218,20 @@ TEST_CASE("mgap-dataset command line") {
   CHECK(std::filesystem::exists(scratch / "cohort" / "slides" / "synth-000.tif"));
   CHECK(run_command("info " + (scratch / "cohort" / "slides" / "synth-000.tif").string()) == 0);
 
+  // Tiles from a density: the same seed writes the same stream.
+  const std::string slide = (scratch / "cohort" / "slides" / "synth-000.tif").string();
+  for (const char* name : {"tiles-a", "tiles-b"}) {
+    CHECK(run_command("tiles --slides " + slide + " --density du --count 12 --tile-size 32 "
+                      "--threads 3 --seed 8 --output " + (scratch / name).string()) == 0);
+  }
+  const std::string listing = mgap::read_text_file(scratch / "tiles-a" / "tiles.csv");
+  CHECK(listing.rfind("index,slide,mpp,x,y,level,path\n", 0) == 0);
+  CHECK(listing == mgap::read_text_file(scratch / "tiles-b" / "tiles.csv"));
+  CHECK(std::filesystem::exists(scratch / "tiles-a" / "tiles" / "000011.png"));
+  CHECK(run_command("tiles --slides " + slide + " --density nonsense --output " +
+                    (scratch / "tiles-c").string()) == 2);
+  CHECK_FALSE(std::filesystem::exists(scratch / "tiles-c"));
+
   // Invalid input: one message, exit status 2, nothing left behind.
   CHECK(run_command("synth --output " + (scratch / "bad").string() + " --size 256 "
                     "--compression lzw") == 2);

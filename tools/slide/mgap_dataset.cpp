@@ -8,9 +8,12 @@
 
 #include "mgap/benchmark_dataset.hpp"
 #include "mgap/cli.hpp"
+#include "mgap/density_json.hpp"
+#include "mgap/error.hpp"
 #include "mgap/magnification.hpp"
 #include "mgap/slide.hpp"
 #include "mgap/synthetic_tissue.hpp"
+#include "mgap/tile_sampler.hpp"
 
 namespace {
 
@@ -33,6 +36,39 @@ int run_build(mgap::BuildBenchmarkOptions options, const std::string& mpps, doub
                            "slides {}\n",
                            report.num_regions, report.num_written, report.num_skipped_too_small,
                            report.num_skipped_too_coarse, report.num_slides);
+  return 0;
+}
+
+struct TilesCommand {
+  std::string density = "cu";
+  std::string slides;
+  std::string domain = "0.25,2.0";
+  std::string coordinate = "log2_mpp";
+  int bins = 64;
+  std::string output;
+  double slide_mpp = 0.0;
+  mgap::TileSamplerOptions sampler;
+};
+
+int run_tiles(TilesCommand command, std::uint64_t seed) {
+  const std::vector<double> bounds = mgap::cli::parse_double_list(command.domain, "--domain");
+  if (bounds.size() != 2) {
+    throw mgap::InputError("invalid --domain '" + command.domain + "'; give LO,HI in mpp");
+  }
+  const mgap::MppDomain domain{bounds[0], bounds[1]};
+  domain.validate();
+  const mgap::SamplingDensity density = mgap::resolve_density(
+      command.density, domain, mgap::coordinate_from_string(command.coordinate), command.bins);
+  std::vector<std::filesystem::path> slides;
+  for (const auto& path : mgap::cli::split_list(command.slides)) {
+    slides.emplace_back(path);
+  }
+  command.sampler.seed = seed;
+  if (command.slide_mpp > 0.0) {
+    command.sampler.slide.mpp.override_mpp = command.slide_mpp;
+  }
+  mgap::write_sampled_tiles(slides, density, command.sampler, command.output);
+  spdlog::info("wrote {} tiles to '{}'", command.sampler.num_tiles, command.output);
   return 0;
 }
 
@@ -112,6 +148,35 @@ int main(int argc, char** argv) {
                             "metadata has none (0: metadata only)")
       ->capture_default_str();
 
+  TilesCommand tiles;
+  tiles.sampler.num_tiles = 100;
+  CLI::App* tiles_command = app.add_subcommand(
+      "tiles", "Sample tiles at mpps drawn from a density, centred in tissue, and write them as "
+               "PNG with tiles.csv");
+  tiles_command->add_option("--slides", tiles.slides, "Comma-separated slide or image files")
+      ->required();
+  tiles_command->add_option("--output", tiles.output,
+                            "Output folder (must not exist or be empty)")
+      ->required();
+  tiles_command->add_option("--density", tiles.density,
+                            "Density JSON file, or du, cu or point:MPP")
+      ->capture_default_str();
+  tiles_command->add_option("--domain", tiles.domain, "Domain LO,HI in mpp for du, cu and point")
+      ->capture_default_str();
+  tiles_command->add_option("--coordinate", tiles.coordinate, "Coordinate of cu: log2_mpp or mpp")
+      ->capture_default_str();
+  tiles_command->add_option("--bins", tiles.bins, "Bins of cu")->capture_default_str();
+  tiles_command->add_option("--count", tiles.sampler.num_tiles, "Number of tiles")
+      ->capture_default_str();
+  tiles_command->add_option("--tile-size", tiles.sampler.tile_size_px, "Tile side in pixels")
+      ->capture_default_str();
+  tiles_command->add_option("--threads", tiles.sampler.num_threads, "Worker threads")
+      ->capture_default_str();
+  tiles_command->add_option("--slide-mpp", tiles.slide_mpp,
+                            "Pixel size in microns per pixel for slides whose metadata has none "
+                            "(0: metadata only)")
+      ->capture_default_str();
+
   std::string info_path;
   double info_mpp = 0.0;
   bool objective_power = false;
@@ -132,6 +197,9 @@ int main(int argc, char** argv) {
     if (*build_command) {
       build.seed = common.seed;
       return run_build(build, mpps, input_mpp);
+    }
+    if (*tiles_command) {
+      return run_tiles(tiles, common.seed);
     }
     return run_info(info_path, info_mpp, objective_power);
   });
