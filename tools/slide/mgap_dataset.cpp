@@ -1,4 +1,4 @@
-// mgap-dataset: synthetic cohorts, multi-magnification benchmarks and slide metadata.
+// mgap-dataset: synthetic cohorts, multi-magnification benchmarks, sampled tiles and slide metadata.
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -94,7 +94,8 @@ int run_info(const std::string& path, double override_mpp, bool allow_objective_
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"mgap-dataset: synthetic H&E-like cohorts and multi-magnification benchmarks"};
+  CLI::App app{"mgap-dataset: synthetic H&E-like cohorts, multi-magnification benchmarks and "
+               "tiles sampled at mpps drawn from a density"};
   app.require_subcommand(1);
   // --seed and --log-level may follow the subcommand.
   app.fallthrough();
