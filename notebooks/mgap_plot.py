@@ -40,6 +40,7 @@ BOUND_CURVES_COLUMNS = ("distribution", "mpp", "log2_mpp", "bound", "coverage", 
 DISCREPANCY_COLUMNS = ("mpp_a", "mpp_b", "estimator", "value", "ci_low", "ci_high")
 RESULTS_COLUMNS = ("Test_MPP", "Avg_balanced_accuracy", "Std_balanced_accuracy")
 SAMPLES_COLUMNS = ("index", "mpp", "log2_mpp")
+RANKME_COLUMNS = ("mpp", "rankme", "num_tiles", "embedding_dim")
 LOOP_HISTORY_COLUMNS = ("round", "distribution", "test_mpp", "balanced_accuracy",
                         "bound_prediction")
 
@@ -330,6 +331,20 @@ def intermediate_gap(mpps, values):
     return mean_at(INTERMEDIATE_MPPS) - mean_at(STANDARD_MPPS)
 
 
+def require_numbers(frame, columns, path):
+    """Convert `columns` of `frame` to floats, raising ValueError that names the file, column
+    and first bad cell."""
+    for column in columns:
+        values = pd.to_numeric(frame[column], errors="coerce")
+        bad = values.isna() & frame[column].notna()
+        if bad.any():
+            row = int(bad.idxmax())
+            raise ValueError(f"{path}: column {column} has the non-numeric value "
+                             f"{frame[column][row]!r} in data row {row + 1}; fix or remove the row")
+        frame[column] = values
+    return frame
+
+
 def sibling_provenance(csv_path):
     """Return the provenance of the density JSON next to a CSV with the same stem, or {}.
 
@@ -357,13 +372,18 @@ def read_bound_curves(path):
     With --evaluate the evaluated reference appears twice (once as the result, once as the
     comparison row), so repeated (distribution, mpp) rows are dropped. In the linear mpp
     coordinate `cu` is uniform in mpp, so it is renamed `cu-linear` when the sibling JSON records
-    the coordinate mpp.
+    the coordinate mpp. When the sibling JSON is an optimizer result, `optimized` is renamed to
+    the file's stem (minmax.csv: `minmax`), so it has the colour and name of its density.
     """
     frame = pd.read_csv(path, encoding="utf-8-sig")
+    require_numbers(frame, ["mpp", "log2_mpp", "bound", "coverage", "discrepancy_term"], path)
     frame = frame.drop_duplicates(subset=["distribution", "mpp"], keep="first")
     provenance = sibling_provenance(path)
     if provenance.get("coordinate") == "mpp":
         frame["distribution"] = frame["distribution"].replace({"cu": "cu-linear"})
+    stem = Path(path).stem
+    if provenance.get("method") == "optimize" and stem not in ("du", "cu", "cu-linear"):
+        frame["distribution"] = frame["distribution"].replace({"optimized": stem})
     order = list(dict.fromkeys(frame["distribution"]))
     return frame.sort_values(["distribution", "mpp"]), order, provenance
 
@@ -375,5 +395,6 @@ def read_results_csv(path):
     """
     frame = pd.read_csv(path, encoding="utf-8-sig")
     frame = frame.loc[:, [c for c in frame.columns if not str(c).startswith("Unnamed")]]
-    frame["Test_MPP"] = pd.to_numeric(frame["Test_MPP"], errors="raise")
+    require_numbers(frame, [c for c in frame.columns if c == "Test_MPP" or c[:4] in ("Avg_", "Std_")],
+                    path)
     return frame.sort_values("Test_MPP").reset_index(drop=True)

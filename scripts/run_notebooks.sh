@@ -29,8 +29,6 @@ if [ ! -d "$1" ]; then
 fi
 results_dir="$(cd "$1" && pwd)"
 figures_dir="${2:-$results_dir/figures}"
-mkdir -p "$figures_dir/notebooks"
-figures_dir="$(cd "$figures_dir" && pwd)"
 shift $(( $# >= 2 ? 2 : 1 ))
 
 if ! "$python" -c "import nbconvert, nbformat, ipykernel, pandas, matplotlib, scipy" 2>/dev/null; then
@@ -55,6 +53,9 @@ else
     notebooks+=("$path")
   done
 fi
+
+mkdir -p "$figures_dir/notebooks"
+figures_dir="$(cd "$figures_dir" && pwd)"
 
 # A kernel spec named python3 that runs $python. Kernel specs on JUPYTER_PATH take precedence over
 # the user's and the system's, so a python3 kernel of another interpreter cannot be picked up.

@@ -93,6 +93,9 @@ expected=(
   balanced_accuracy
   loop_history loop_history_per_mpp
 )
+if [ -n "$eval_program" ]; then
+  expected+=(rankme)
+fi
 status=0
 "$python" "$here/check_figures.py" figures "$figures" "${expected[@]}" || status=1
 "$python" "$here/check_figures.py" clean "$root"/notebooks/*.ipynb || status=1
