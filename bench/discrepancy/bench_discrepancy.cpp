@@ -9,6 +9,7 @@
 //   /usr/bin/python3 bench/discrepancy/numpy_peer.py DIR
 
 #include <benchmark/benchmark.h>
+#include <spdlog/spdlog.h>
 
 #include <cstring>
 #include <filesystem>
@@ -18,7 +19,8 @@
 #include <vector>
 
 #include "mgap/atomic_file.hpp"
-#include "mgap/discrepancy.hpp"
+#include "mgap/discrepancy_matrix.hpp"
+#include "mgap/magnification.hpp"
 #include "mgap/npy.hpp"
 #include "mgap/random.hpp"
 
@@ -48,46 +50,28 @@ std::vector<Eigen::MatrixXd> make_sets() {
   return sets;
 }
 
-const std::vector<Eigen::MatrixXd>& sets() {
-  static const std::vector<Eigen::MatrixXd> data = make_sets();
+const mgap::EmbeddingBundle& bundle() {
+  static const mgap::EmbeddingBundle data = [] {
+    mgap::EmbeddingBundle made;
+    std::vector<Eigen::MatrixXd> matrices = make_sets();
+    for (int m = 0; m < kNumMpps; ++m) {
+      mgap::EmbeddingSet set;
+      set.mpp = mgap::test_mpps()[static_cast<std::size_t>(m)];
+      set.embeddings = std::move(matrices[static_cast<std::size_t>(m)]);
+      made.sets.push_back(std::move(set));
+    }
+    return made;
+  }();
   return data;
 }
 
-struct MmdMatrix {
-  Eigen::MatrixXd values = Eigen::MatrixXd::Zero(kNumMpps, kNumMpps);
-  Eigen::MatrixXd sigmas = Eigen::MatrixXd::Zero(kNumMpps, kNumMpps);
-  std::vector<std::vector<Eigen::Index>> subsamples;
-};
-
-MmdMatrix mmd_matrix() {
-  MmdMatrix result;
-  for (int i = 0; i < kNumMpps; ++i) {
-    for (int j = i + 1; j < kNumMpps; ++j) {
-      mgap::BandwidthOptions options;
-      options.seed = mgap::derive_seed(kSeed, static_cast<std::uint64_t>(i * kNumMpps + j));
-      const mgap::BandwidthReport bandwidth =
-          mgap::median_heuristic_bandwidth(sets()[i], sets()[j], options);
-      const double squared = mgap::mmd_squared(sets()[i], sets()[j], bandwidth.sigma);
-      result.values(i, j) = result.values(j, i) = std::sqrt(std::max(0.0, squared));
-      result.sigmas(i, j) = result.sigmas(j, i) = bandwidth.sigma;
-      result.subsamples.push_back(bandwidth.subsample_rows);
-    }
-  }
-  return result;
-}
-
-Eigen::MatrixXd frechet_matrix() {
-  std::vector<mgap::GaussianFit> fits;
-  for (const Eigen::MatrixXd& set : sets()) {
-    fits.push_back(mgap::fit_gaussian(set));
-  }
-  Eigen::MatrixXd values = Eigen::MatrixXd::Zero(kNumMpps, kNumMpps);
-  for (int i = 0; i < kNumMpps; ++i) {
-    for (int j = i + 1; j < kNumMpps; ++j) {
-      values(i, j) = values(j, i) = mgap::frechet_distance(fits[i], fits[j]).distance;
-    }
-  }
-  return values;
+// The full matrix as mgap-discrepancy computes it, without bootstrap intervals.
+mgap::DiscrepancyReport estimate(mgap::DiscrepancyEstimator estimator) {
+  mgap::DiscrepancyOptions options;
+  options.estimator = estimator;
+  options.num_bootstrap = 0;
+  options.seed = kSeed;
+  return mgap::estimate_discrepancy(bundle(), options);
 }
 
 nlohmann::json to_json(const Eigen::MatrixXd& matrix) {
@@ -105,32 +89,34 @@ nlohmann::json to_json(const Eigen::MatrixXd& matrix) {
 void write_peer_inputs(const std::filesystem::path& folder) {
   std::filesystem::create_directories(folder);
   for (int m = 0; m < kNumMpps; ++m) {
-    mgap::write_npy(folder / ("set_" + std::to_string(m) + ".npy"), sets()[m],
+    mgap::write_npy(folder / ("set_" + std::to_string(m) + ".npy"),
+                    bundle().sets[static_cast<std::size_t>(m)].embeddings,
                     mgap::NpyDtype::kFloat64);
   }
-  const MmdMatrix mmd = mmd_matrix();
+  const mgap::DiscrepancyReport mmd = estimate(mgap::DiscrepancyEstimator::kMmd);
+  const mgap::DiscrepancyReport frechet = estimate(mgap::DiscrepancyEstimator::kFrechet);
   const nlohmann::json values = {{"num_mpps", kNumMpps},
-                                 {"mmd", to_json(mmd.values)},
-                                 {"sigma", to_json(mmd.sigmas)},
-                                 {"subsample_rows", mmd.subsamples},
-                                 {"frechet", to_json(frechet_matrix())}};
+                                 {"mmd", to_json(mmd.matrix)},
+                                 {"sigma", to_json(mmd.bandwidths)},
+                                 {"subsample_rows", mmd.bandwidth_subsamples},
+                                 {"frechet", to_json(frechet.matrix)}};
   mgap::write_file_atomically(folder / "mgap_values.json", values.dump() + "\n");
   std::cerr << "wrote the data and mgap's values to " << folder << "\n";
 }
 
 void BM_MmdMatrix(benchmark::State& state) {
-  sets();
+  bundle();
   for (auto _ : state) {
-    benchmark::DoNotOptimize(mmd_matrix());
+    benchmark::DoNotOptimize(estimate(mgap::DiscrepancyEstimator::kMmd));
   }
   state.counters["pairs"] = kNumMpps * (kNumMpps - 1) / 2;
 }
 BENCHMARK(BM_MmdMatrix)->Unit(benchmark::kSecond)->Iterations(2)->UseRealTime();
 
 void BM_FrechetMatrix(benchmark::State& state) {
-  sets();
+  bundle();
   for (auto _ : state) {
-    benchmark::DoNotOptimize(frechet_matrix());
+    benchmark::DoNotOptimize(estimate(mgap::DiscrepancyEstimator::kFrechet));
   }
   state.counters["pairs"] = kNumMpps * (kNumMpps - 1) / 2;
 }
@@ -139,6 +125,7 @@ BENCHMARK(BM_FrechetMatrix)->Unit(benchmark::kSecond)->Iterations(3)->UseRealTim
 }  // namespace
 
 int main(int argc, char** argv) {
+  spdlog::set_level(spdlog::level::warn);
   // --data-dir is mgap's own flag; the rest go to Google Benchmark.
   std::vector<char*> remaining;
   for (int i = 0; i < argc; ++i) {

@@ -78,9 +78,10 @@ def gaussian_fit(x):
 
 def frechet(fit_x, fit_y):
     mean_x, cov_x, root_x = fit_x
-    mean_y, cov_y, _ = fit_y
-    middle = root_x @ cov_y @ root_x
-    middle = 0.5 * (middle + middle.T)
+    mean_y, cov_y, root_y = fit_y
+    # S_x Sigma_y S_x = B B^T with B = S_x S_y, symmetric by construction.
+    product = root_x @ root_y
+    middle = product @ product.T
     trace_sqrt = np.sqrt(np.maximum(np.linalg.eigvalsh(middle), 0.0)).sum()
     squared = (np.sum((mean_x - mean_y) ** 2) + np.trace(cov_x) + np.trace(cov_y)
                - 2.0 * trace_sqrt)

@@ -80,13 +80,24 @@ struct MmdOptions {
 // duplicated rows of a resample from counting as pairs at distance 0. Likewise for YY; the XY
 // term is w_x^T K_xy w_y / (n_x n_y). The kernel diagonal is exactly 1.
 // Gram matrices are built tile by tile with GEMM (|x|^2 + |y|^2 - 2 x.y, clamped at 0), only the
-// upper triangle of tiles for XX and YY, so no n x n matrix is held.
+// upper triangle of tiles for XX and YY (diagonal tiles by a symmetric rank-k update), so no
+// n x n matrix is held.
 // weights_x [n_x, R], weights_y [n_y, R]; returns [R]. Complexity O((n_x + n_y)^2 (D + R)).
 // Each column needs at least 2 rows with positive weight in each sample.
 Eigen::VectorXd weighted_mmd_squared(const Eigen::Ref<const Eigen::MatrixXd>& x,
                                      const Eigen::Ref<const Eigen::MatrixXd>& y, double sigma,
                                      const Eigen::MatrixXd& weights_x,
                                      const Eigen::MatrixXd& weights_y,
+                                     const MmdOptions& options = {});
+
+// Weighted unbiased MMD^2 (as above) for every pair i < j of `samples`, in the order
+// (0,1), (0,2), ..., (1,2), ...: returns [num_pairs, R]. `sigmas` [J, J] gives each pair's
+// bandwidth and `weights[i]` [n_i, R] the weight columns of sample i. Each sample's own Gram
+// tiles are computed once for the bandwidths of all pairs that contain it, so the J (J - 1) / 2
+// pairs cost J self passes and J (J - 1) / 2 cross passes instead of J (J - 1) self passes.
+Eigen::MatrixXd pairwise_mmd_squared(const std::vector<const Eigen::MatrixXd*>& samples,
+                                     const Eigen::MatrixXd& sigmas,
+                                     const std::vector<Eigen::MatrixXd>& weights,
                                      const MmdOptions& options = {});
 
 // Unbiased MMD^2 of X and Y (may be slightly negative), every row with weight 1.
@@ -106,8 +117,9 @@ double mean_distance(const Eigen::Ref<const Eigen::MatrixXd>& x,
 // or rank deficiency, clamped to 0 and counted).
 struct GaussianFit {
   Eigen::VectorXd mean;
-  Eigen::MatrixXd covariance;
+  Eigen::MatrixXd covariance;  // may be released (emptied) once the fit is made
   Eigen::MatrixXd covariance_sqrt;
+  double covariance_trace = 0.0;
   int num_clamped = 0;
 };
 
@@ -125,7 +137,8 @@ struct FrechetReport {
 // d^2 = |mu_x - mu_y|^2 + tr(Sigma_x) + tr(Sigma_y) - 2 tr((S_x Sigma_y S_x)^{1/2}), with
 // S_x = Sigma_x^{1/2}. Only symmetric eigendecompositions are used: S_x from Sigma_x, and the
 // trace term as the sum of square roots of the (clamped) eigenvalues of the symmetric matrix
-// S_x Sigma_y S_x, so rank-deficient covariances (D > n) give no NaN. d^2 is clamped at 0.
+// S_x Sigma_y S_x = B B^T with B = S_x S_y, so rank-deficient covariances (D > n) give no NaN.
+// d^2 is clamped at 0. Uses the means, square roots and traces of the fits only.
 // Complexity O(D^3) given the fits.
 FrechetReport frechet_distance(const GaussianFit& x, const GaussianFit& y);
 

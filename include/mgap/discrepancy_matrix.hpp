@@ -54,6 +54,9 @@ struct DiscrepancyReport {
 
   Eigen::MatrixXd bandwidths;     // mmd: sigma per pair [J, J]; empty otherwise
   int num_bandwidth_fallbacks = 0;  // mmd: pairs whose median distance was 0
+  // mmd: pooled rows of each pair's bandwidth subsample (pairs i < j in row-major order), so an
+  // independent implementation can reproduce the bandwidths.
+  std::vector<std::vector<Eigen::Index>> bandwidth_subsamples;
   int num_clamped_eigenvalues = 0;  // frechet: negative eigenvalues set to 0 (point estimate)
   int num_unconverged_fits = 0;     // proxy-a, transfer-gap
   std::vector<std::string> warnings;

@@ -40,6 +40,22 @@ void gemm(const Eigen::Ref<const Eigen::MatrixXd>& a, bool transpose_a,
               static_cast<int>(b.outerStride()), beta, c.data(), static_cast<int>(c.outerStride()));
 }
 
+void syrk_upper(const Eigen::Ref<const Eigen::MatrixXd>& a, double alpha,
+                Eigen::Ref<Eigen::MatrixXd> c) {
+  assert(c.rows() == a.rows());
+  assert(c.cols() == a.rows());
+  if (a.rows() == 0) {
+    return;
+  }
+  if (a.cols() == 0) {
+    c.triangularView<Eigen::Upper>().setZero();
+    return;
+  }
+  cblas_dsyrk(CblasColMajor, CblasUpper, CblasNoTrans, static_cast<int>(a.rows()),
+              static_cast<int>(a.cols()), alpha, a.data(), static_cast<int>(a.outerStride()), 0.0,
+              c.data(), static_cast<int>(c.outerStride()));
+}
+
 Eigen::VectorXd symmetric_eigen(Eigen::MatrixXd& matrix, bool compute_vectors) {
   assert(matrix.rows() == matrix.cols());
   const int n = static_cast<int>(matrix.rows());

@@ -15,6 +15,11 @@ void gemm(const Eigen::Ref<const Eigen::MatrixXd>& a, bool transpose_a,
           const Eigen::Ref<const Eigen::MatrixXd>& b, bool transpose_b, double alpha, double beta,
           Eigen::Ref<Eigen::MatrixXd> c);
 
+// Upper triangle of c = alpha * a * a^T by a symmetric rank-k update (half the flops of GEMM).
+// The strictly lower triangle of `c` [a.rows(), a.rows()] is left unchanged.
+void syrk_upper(const Eigen::Ref<const Eigen::MatrixXd>& a, double alpha,
+                Eigen::Ref<Eigen::MatrixXd> c);
+
 // Eigenvalues (ascending) of the symmetric matrix `matrix` [n, n], read from its lower triangle,
 // by LAPACK's dsyevd. With `compute_vectors`, `matrix` is overwritten by the eigenvectors (one per
 // column); otherwise its contents are destroyed. Throws std::runtime_error if LAPACK fails.

@@ -92,7 +92,7 @@ void estimate_mmd(const EmbeddingBundle& bundle, const DiscrepancyOptions& optio
     BandwidthOptions bandwidth_options;
     bandwidth_options.max_points = options.bandwidth_max_points;
     bandwidth_options.seed = derive_seed(stream, pair.i * num_sets + pair.j);
-    const BandwidthReport bandwidth =
+    BandwidthReport bandwidth =
         median_heuristic_bandwidth(first.embeddings, second.embeddings, bandwidth_options);
     if (bandwidth.used_mean_fallback) {
       ++report.num_bandwidth_fallbacks;
@@ -104,25 +104,31 @@ void estimate_mmd(const EmbeddingBundle& bundle, const DiscrepancyOptions& optio
       spdlog::warn("{}", report.warnings.back());
     }
     set_symmetric(report.bandwidths, pair, bandwidth.sigma);
+    report.bandwidth_subsamples.push_back(std::move(bandwidth.subsample_rows));
+  }
+  spdlog::info("mmd: bandwidths done, computing the Gram tiles");
 
-    // Column 0 weights every row once (the estimate); the others are the resamples.
-    Eigen::MatrixXd weights_x(first.num_tiles(), 1 + options.num_bootstrap);
-    Eigen::MatrixXd weights_y(second.num_tiles(), 1 + options.num_bootstrap);
-    weights_x.col(0).setOnes();
-    weights_y.col(0).setOnes();
-    weights_x.rightCols(options.num_bootstrap) = counts[pair.i];
-    weights_y.rightCols(options.num_bootstrap) = counts[pair.j];
-    const Eigen::VectorXd squared = weighted_mmd_squared(
-        first.embeddings, second.embeddings, bandwidth.sigma, weights_x, weights_y, options.mmd);
+  // Column 0 weights every row once (the estimate); the others are the resamples.
+  std::vector<const Eigen::MatrixXd*> samples;
+  std::vector<Eigen::MatrixXd> weights;
+  for (std::size_t i = 0; i < num_sets; ++i) {
+    samples.push_back(&bundle.sets[i].embeddings);
+    Eigen::MatrixXd set_weights(bundle.sets[i].num_tiles(), 1 + options.num_bootstrap);
+    set_weights.col(0).setOnes();
+    set_weights.rightCols(options.num_bootstrap) = counts[i];
+    weights.push_back(std::move(set_weights));
+  }
+  const Eigen::MatrixXd squared =
+      pairwise_mmd_squared(samples, report.bandwidths, weights, options.mmd);
 
+  const std::vector<MppPair> pairs = upper_pairs(num_sets);
+  for (std::size_t p = 0; p < pairs.size(); ++p) {
+    const auto row = static_cast<Eigen::Index>(p);
     std::vector<double> resampled;
     for (int r = 1; r <= options.num_bootstrap; ++r) {
-      resampled.push_back(std::sqrt(std::max(0.0, squared(r))));
+      resampled.push_back(std::sqrt(std::max(0.0, squared(row, r))));
     }
-    record_pair(report, pair, std::sqrt(std::max(0.0, squared(0))), resampled);
-    spdlog::info("mmd {} vs {} mpp: {:.6g} (sigma {:.6g})", first.mpp, second.mpp,
-                 report.matrix(static_cast<Eigen::Index>(pair.i), static_cast<Eigen::Index>(pair.j)),
-                 bandwidth.sigma);
+    record_pair(report, pairs[p], std::sqrt(std::max(0.0, squared(row, 0))), resampled);
   }
 }
 
@@ -158,6 +164,7 @@ void estimate_frechet(const EmbeddingBundle& bundle, const DiscrepancyOptions& o
   std::vector<GaussianFit> fits;
   for (const EmbeddingSet& set : bundle.sets) {
     fits.push_back(fit_gaussian(set.embeddings));
+    fits.back().covariance = Eigen::MatrixXd();  // only the square root is needed from here on
     report.num_clamped_eigenvalues += fits.back().num_clamped;
   }
   std::vector<double> estimates;
@@ -172,6 +179,7 @@ void estimate_frechet(const EmbeddingBundle& bundle, const DiscrepancyOptions& o
     std::vector<GaussianFit> resampled_fits;
     for (std::size_t i = 0; i < num_sets; ++i) {
       resampled_fits.push_back(fit_gaussian(bundle.sets[i].embeddings, counts[i].col(r)));
+      resampled_fits.back().covariance = Eigen::MatrixXd();
     }
     for (std::size_t p = 0; p < pairs.size(); ++p) {
       resampled[p].push_back(

@@ -48,43 +48,137 @@ Eigen::VectorXd row_squared_norms(const Eigen::Ref<const Eigen::MatrixXd>& rows)
   return rows.rowwise().squaredNorm();
 }
 
-// Sum over tiles of w_a^T K(A, B) w_b for each weight column. With `same`, A and B are the same
-// sample, so only tiles on or above the diagonal are computed and the kernel diagonal is exactly 1.
-Eigen::VectorXd kernel_weighted_sums(const Eigen::Ref<const Eigen::MatrixXd>& a,
-                                     const Eigen::Ref<const Eigen::MatrixXd>& b, bool same,
-                                     double sigma, const Eigen::MatrixXd& weights_a,
-                                     const Eigen::MatrixXd& weights_b, Eigen::Index block_rows) {
-  const Eigen::VectorXd norms_a = row_squared_norms(a);
-  const Eigen::VectorXd norms_b = same ? norms_a : row_squared_norms(b);
-  const double scale = -1.0 / (2.0 * sigma * sigma);
-  const Eigen::Index num_columns = weights_a.cols();
-  Eigen::VectorXd sums = Eigen::VectorXd::Zero(num_columns);
+// Squared distances |a_p|^2 + |b_q|^2 - 2 a_p.b_q between the rows of two blocks, clamped at 0
+// against rounding, into `tile`. A diagonal block (a and b the same rows) uses a symmetric rank-k
+// update for half the flops and has an exact zero diagonal.
+void squared_distance_tile(const Eigen::Ref<const Eigen::MatrixXd>& a,
+                           const Eigen::Ref<const Eigen::MatrixXd>& b,
+                           const Eigen::Ref<const Eigen::VectorXd>& norms_a,
+                           const Eigen::Ref<const Eigen::VectorXd>& norms_b, bool diagonal,
+                           Eigen::Ref<Eigen::MatrixXd> tile) {
+  if (diagonal) {
+    detail::syrk_upper(a, -2.0, tile);
+    tile.triangularView<Eigen::StrictlyLower>() = tile.transpose();
+  } else {
+    detail::gemm(a, false, b, true, -2.0, 0.0, tile);
+  }
+  tile.colwise() += norms_a;
+  tile.rowwise() += norms_b.transpose();
+  tile = tile.array().max(0.0).matrix();
+  if (diagonal) {
+    tile.diagonal().setZero();
+  }
+}
 
-  Eigen::MatrixXd tile(block_rows, block_rows);
-  Eigen::MatrixXd weighted(block_rows, num_columns);
-  for (Eigen::Index i0 = 0; i0 < a.rows(); i0 += block_rows) {
-    const Eigen::Index rows_i = std::min(block_rows, a.rows() - i0);
-    for (Eigen::Index j0 = same ? i0 : 0; j0 < b.rows(); j0 += block_rows) {
-      const Eigen::Index rows_j = std::min(block_rows, b.rows() - j0);
-      auto gram = tile.topLeftCorner(rows_i, rows_j);
-      detail::gemm(a.middleRows(i0, rows_i), false, b.middleRows(j0, rows_j), true, -2.0, 0.0,
-                   gram);
-      // |a|^2 + |b|^2 - 2 a.b, clamped at 0 against rounding, then the kernel.
-      gram.colwise() += norms_a.segment(i0, rows_i);
-      gram.rowwise() += norms_b.segment(j0, rows_j).transpose();
-      gram = (gram.array().max(0.0) * scale).exp().matrix();
-      if (same && i0 == j0) {
-        gram.diagonal().setOnes();
+// Adds factor * (w_a^T K w_b) per weight column to `sums`, with K = exp(-D2 / (2 sigma^2)) of the
+// squared-distance tile; `kernel` and `products` are scratch space of the tile's shape.
+void accumulate_kernel_sums(const Eigen::Ref<const Eigen::MatrixXd>& squared, double sigma,
+                            const Eigen::Ref<const Eigen::MatrixXd>& weights_a,
+                            const Eigen::Ref<const Eigen::MatrixXd>& weights_b, double factor,
+                            Eigen::Ref<Eigen::MatrixXd> kernel,
+                            Eigen::Ref<Eigen::MatrixXd> products,
+                            Eigen::Ref<Eigen::VectorXd> sums) {
+  const double scale = -1.0 / (2.0 * sigma * sigma);
+  kernel = (squared.array() * scale).exp().matrix();
+  detail::gemm(kernel, false, weights_b, false, 1.0, 0.0, products);
+  sums += factor * (products.array() * weights_a.array()).colwise().sum().transpose().matrix();
+}
+
+// Sums w^T K_sigma w of one sample with itself [num_weight_columns, num_sigmas], one column per
+// bandwidth. Each squared-distance tile is computed once and reused for every bandwidth, and only
+// tiles on or above the diagonal are visited (off-diagonal tiles count twice).
+Eigen::MatrixXd self_kernel_sums(const Eigen::Ref<const Eigen::MatrixXd>& x,
+                                 const std::vector<double>& sigmas, const Eigen::MatrixXd& weights,
+                                 Eigen::Index block_rows) {
+  const Eigen::VectorXd norms = row_squared_norms(x);
+  const Eigen::Index num_columns = weights.cols();
+  Eigen::MatrixXd sums = Eigen::MatrixXd::Zero(num_columns, static_cast<Eigen::Index>(sigmas.size()));
+  Eigen::MatrixXd squared(block_rows, block_rows);
+  Eigen::MatrixXd kernel(block_rows, block_rows);
+  Eigen::MatrixXd products(block_rows, num_columns);
+  for (Eigen::Index i0 = 0; i0 < x.rows(); i0 += block_rows) {
+    const Eigen::Index rows_i = std::min(block_rows, x.rows() - i0);
+    for (Eigen::Index j0 = i0; j0 < x.rows(); j0 += block_rows) {
+      const Eigen::Index rows_j = std::min(block_rows, x.rows() - j0);
+      const bool diagonal = i0 == j0;
+      auto tile = squared.topLeftCorner(rows_i, rows_j);
+      squared_distance_tile(x.middleRows(i0, rows_i), x.middleRows(j0, rows_j),
+                            norms.segment(i0, rows_i), norms.segment(j0, rows_j), diagonal, tile);
+      for (std::size_t s = 0; s < sigmas.size(); ++s) {
+        accumulate_kernel_sums(tile, sigmas[s], weights.middleRows(i0, rows_i),
+                               weights.middleRows(j0, rows_j), diagonal ? 1.0 : 2.0,
+                               kernel.topLeftCorner(rows_i, rows_j), products.topRows(rows_i),
+                               sums.col(static_cast<Eigen::Index>(s)));
       }
-      auto products = weighted.topRows(rows_i);
-      detail::gemm(gram, false, weights_b.middleRows(j0, rows_j), false, 1.0, 0.0, products);
-      const Eigen::VectorXd tile_sums =
-          (products.array() * weights_a.middleRows(i0, rows_i).array()).colwise().sum();
-      // Off-diagonal tiles of a symmetric Gram matrix stand for themselves and their transpose.
-      sums += (same && j0 != i0 ? 2.0 : 1.0) * tile_sums;
     }
   }
   return sums;
+}
+
+// Sums w_x^T K_sigma w_y between two samples [num_weight_columns].
+Eigen::VectorXd cross_kernel_sums(const Eigen::Ref<const Eigen::MatrixXd>& x,
+                                  const Eigen::Ref<const Eigen::MatrixXd>& y, double sigma,
+                                  const Eigen::MatrixXd& weights_x, const Eigen::MatrixXd& weights_y,
+                                  Eigen::Index block_rows) {
+  const Eigen::VectorXd norms_x = row_squared_norms(x);
+  const Eigen::VectorXd norms_y = row_squared_norms(y);
+  Eigen::VectorXd sums = Eigen::VectorXd::Zero(weights_x.cols());
+  Eigen::MatrixXd squared(block_rows, block_rows);
+  Eigen::MatrixXd kernel(block_rows, block_rows);
+  Eigen::MatrixXd products(block_rows, weights_x.cols());
+  for (Eigen::Index i0 = 0; i0 < x.rows(); i0 += block_rows) {
+    const Eigen::Index rows_i = std::min(block_rows, x.rows() - i0);
+    for (Eigen::Index j0 = 0; j0 < y.rows(); j0 += block_rows) {
+      const Eigen::Index rows_j = std::min(block_rows, y.rows() - j0);
+      auto tile = squared.topLeftCorner(rows_i, rows_j);
+      squared_distance_tile(x.middleRows(i0, rows_i), y.middleRows(j0, rows_j),
+                            norms_x.segment(i0, rows_i), norms_y.segment(j0, rows_j), false, tile);
+      accumulate_kernel_sums(tile, sigma, weights_x.middleRows(i0, rows_i),
+                             weights_y.middleRows(j0, rows_j), 1.0,
+                             kernel.topLeftCorner(rows_i, rows_j), products.topRows(rows_i), sums);
+    }
+  }
+  return sums;
+}
+
+// Checks that `weights` [n, R] fits a sample of n rows with R columns and that every column has
+// at least 2 rows of positive weight.
+void check_weights(const Eigen::MatrixXd& weights, Eigen::Index rows, Eigen::Index columns) {
+  if (weights.rows() != rows || weights.cols() != columns) {
+    throw InputError(fmt::format("MMD weights [{}, {}] do not match a sample of {} rows with {} "
+                                 "weight columns",
+                                 weights.rows(), weights.cols(), rows, columns));
+  }
+  const auto distinct = (weights.array() > 0.0).cast<double>().colwise().sum();
+  if ((distinct < 2.0).any()) {
+    throw InputError("unbiased MMD needs at least 2 distinct rows in each sample");
+  }
+}
+
+void check_sigma(double sigma) {
+  if (!(sigma > 0.0) || !std::isfinite(sigma)) {
+    throw InputError(fmt::format("kernel bandwidth sigma = {} must be positive and finite", sigma));
+  }
+}
+
+// Mean kernel value over pairs of distinct rows, from w^T K w. Pairs of a row with itself (w_p^2
+// of them, kernel value exactly 1) are left out, so duplicated rows in a resample do not count as
+// pairs at distance 0.
+Eigen::ArrayXd distinct_pair_mean(const Eigen::VectorXd& self_sums, const Eigen::MatrixXd& weights) {
+  const Eigen::ArrayXd total = weights.colwise().sum().transpose();
+  const Eigen::ArrayXd self_pairs = weights.array().square().colwise().sum().transpose();
+  return (self_sums.array() - self_pairs) / (total.square() - self_pairs);
+}
+
+Eigen::VectorXd combine_mmd_terms(const Eigen::VectorXd& self_x, const Eigen::VectorXd& self_y,
+                                  const Eigen::VectorXd& cross, const Eigen::MatrixXd& weights_x,
+                                  const Eigen::MatrixXd& weights_y) {
+  const Eigen::ArrayXd total_x = weights_x.colwise().sum().transpose();
+  const Eigen::ArrayXd total_y = weights_y.colwise().sum().transpose();
+  const Eigen::ArrayXd term_xy = cross.array() / (total_x * total_y);
+  return (distinct_pair_mean(self_x, weights_x) + distinct_pair_mean(self_y, weights_y) -
+          2.0 * term_xy)
+      .matrix();
 }
 
 }  // namespace
@@ -123,7 +217,7 @@ BandwidthReport median_heuristic_bandwidth(const Eigen::Ref<const Eigen::MatrixX
   }
   const Eigen::VectorXd norms = row_squared_norms(subsample);
   Eigen::MatrixXd gram(count, count);
-  detail::gemm(subsample, false, subsample, true, 1.0, 0.0, gram);
+  detail::syrk_upper(subsample, 1.0, gram);  // only entries (i, j) with i < j are read below
 
   std::vector<double> distances;
   distances.reserve(static_cast<std::size_t>(count * (count - 1) / 2));
@@ -164,38 +258,63 @@ Eigen::VectorXd weighted_mmd_squared(const Eigen::Ref<const Eigen::MatrixXd>& x,
                                      const Eigen::MatrixXd& weights_y, const MmdOptions& options) {
   options.validate();
   check_same_dim(x, y);
-  if (!(sigma > 0.0) || !std::isfinite(sigma)) {
-    throw InputError(fmt::format("kernel bandwidth sigma = {} must be positive and finite", sigma));
-  }
-  if (weights_x.rows() != x.rows() || weights_y.rows() != y.rows() ||
-      weights_x.cols() != weights_y.cols()) {
-    throw InputError(fmt::format("MMD weights [{}, {}] and [{}, {}] do not match samples of {} "
-                                 "and {} rows with one column per estimate",
-                                 weights_x.rows(), weights_x.cols(), weights_y.rows(),
-                                 weights_y.cols(), x.rows(), y.rows()));
-  }
-  const Eigen::VectorXd total_x = weights_x.colwise().sum();
-  const Eigen::VectorXd total_y = weights_y.colwise().sum();
-  const auto distinct_x = (weights_x.array() > 0.0).cast<double>().colwise().sum();
-  const auto distinct_y = (weights_y.array() > 0.0).cast<double>().colwise().sum();
-  if ((distinct_x < 2.0).any() || (distinct_y < 2.0).any()) {
-    throw InputError("unbiased MMD needs at least 2 distinct rows in each sample");
-  }
+  check_sigma(sigma);
+  check_weights(weights_x, x.rows(), weights_x.cols());
+  check_weights(weights_y, y.rows(), weights_x.cols());
   const Eigen::Index block = options.block_rows;
-  const Eigen::VectorXd sum_xx = kernel_weighted_sums(x, x, true, sigma, weights_x, weights_x, block);
-  const Eigen::VectorXd sum_yy = kernel_weighted_sums(y, y, true, sigma, weights_y, weights_y, block);
-  const Eigen::VectorXd sum_xy = kernel_weighted_sums(x, y, false, sigma, weights_x, weights_y, block);
+  const Eigen::VectorXd self_x = self_kernel_sums(x, {sigma}, weights_x, block).col(0);
+  const Eigen::VectorXd self_y = self_kernel_sums(y, {sigma}, weights_y, block).col(0);
+  const Eigen::VectorXd cross = cross_kernel_sums(x, y, sigma, weights_x, weights_y, block);
+  return combine_mmd_terms(self_x, self_y, cross, weights_x, weights_y);
+}
 
-  // Pairs of a row with itself (w_p^2 of them, kernel value exactly 1) are left out, so
-  // duplicated rows in a resample do not count as pairs at distance 0.
-  const Eigen::ArrayXd self_x = weights_x.array().square().colwise().sum().transpose();
-  const Eigen::ArrayXd self_y = weights_y.array().square().colwise().sum().transpose();
-  const Eigen::ArrayXd term_xx =
-      (sum_xx.array() - self_x) / (total_x.array().square() - self_x);
-  const Eigen::ArrayXd term_yy =
-      (sum_yy.array() - self_y) / (total_y.array().square() - self_y);
-  const Eigen::ArrayXd term_xy = sum_xy.array() / (total_x.array() * total_y.array());
-  return (term_xx + term_yy - 2.0 * term_xy).matrix();
+Eigen::MatrixXd pairwise_mmd_squared(const std::vector<const Eigen::MatrixXd*>& samples,
+                                     const Eigen::MatrixXd& sigmas,
+                                     const std::vector<Eigen::MatrixXd>& weights,
+                                     const MmdOptions& options) {
+  options.validate();
+  const std::size_t count = samples.size();
+  if (weights.size() != count || sigmas.rows() != static_cast<Eigen::Index>(count) ||
+      sigmas.cols() != static_cast<Eigen::Index>(count)) {
+    throw InputError(fmt::format("pairwise MMD needs one weight matrix per sample and a {} x {} "
+                                 "bandwidth matrix; got {} weight matrices and {} x {}",
+                                 count, count, weights.size(), sigmas.rows(), sigmas.cols()));
+  }
+  const Eigen::Index num_columns = count > 0 ? weights.front().cols() : 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    check_same_dim(*samples.front(), *samples[i]);
+    check_weights(weights[i], samples[i]->rows(), num_columns);
+  }
+
+  // Each sample's own Gram tiles are computed once, for the bandwidths of all pairs it is in.
+  std::vector<Eigen::MatrixXd> self_sums;
+  for (std::size_t i = 0; i < count; ++i) {
+    std::vector<double> bandwidths;
+    for (std::size_t j = 0; j < count; ++j) {
+      if (j != i) {
+        check_sigma(sigmas(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)));
+        bandwidths.push_back(sigmas(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)));
+      }
+    }
+    self_sums.push_back(self_kernel_sums(*samples[i], bandwidths, weights[i], options.block_rows));
+  }
+  // Column of self_sums[i] that holds the bandwidth of the pair (i, j).
+  auto column = [](std::size_t i, std::size_t j) { return static_cast<Eigen::Index>(j < i ? j : j - 1); };
+
+  Eigen::MatrixXd result(static_cast<Eigen::Index>(count * (count - 1) / 2), num_columns);
+  Eigen::Index pair = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    for (std::size_t j = i + 1; j < count; ++j) {
+      const double sigma = sigmas(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j));
+      const Eigen::VectorXd cross = cross_kernel_sums(*samples[i], *samples[j], sigma, weights[i],
+                                                      weights[j], options.block_rows);
+      result.row(pair++) = combine_mmd_terms(self_sums[i].col(column(i, j)),
+                                             self_sums[j].col(column(j, i)), cross, weights[i],
+                                             weights[j])
+                               .transpose();
+    }
+  }
+  return result;
 }
 
 double mmd_squared(const Eigen::Ref<const Eigen::MatrixXd>& x,

@@ -106,6 +106,7 @@ GaussianFit fit_gaussian(const Eigen::Ref<const Eigen::MatrixXd>& samples,
   Eigen::MatrixXd scaled = vectors * roots.asDiagonal();
   fit.covariance_sqrt.resize(samples.cols(), samples.cols());
   detail::gemm(scaled, false, vectors, true, 1.0, 0.0, fit.covariance_sqrt);
+  fit.covariance_trace = fit.covariance.trace();
   return fit;
 }
 
@@ -115,19 +116,20 @@ FrechetReport frechet_distance(const GaussianFit& x, const GaussianFit& y) {
                                  x.mean.size(), y.mean.size()));
   }
   const Eigen::Index dim = x.mean.size();
-  // M = S_x Sigma_y S_x, symmetric positive semi-definite in exact arithmetic.
+  // M = S_x Sigma_y S_x = B B^T with B = S_x S_y: one GEMM and one symmetric rank-k update, and M
+  // is symmetric by construction. dsyevd reads the lower triangle, so it is mirrored first.
   Eigen::MatrixXd product(dim, dim);
-  detail::gemm(x.covariance_sqrt, false, y.covariance, false, 1.0, 0.0, product);
+  detail::gemm(x.covariance_sqrt, false, y.covariance_sqrt, false, 1.0, 0.0, product);
   Eigen::MatrixXd middle(dim, dim);
-  detail::gemm(product, false, x.covariance_sqrt, false, 1.0, 0.0, middle);
-  middle = 0.5 * (middle + middle.transpose()).eval();
+  detail::syrk_upper(product, 1.0, middle);
+  middle.triangularView<Eigen::StrictlyLower>() = middle.transpose();
   const Eigen::VectorXd values = detail::symmetric_eigen(middle, false);
 
   FrechetReport report;
   report.num_clamped = static_cast<int>((values.array() < 0.0).count());
   const double trace_sqrt = values.array().max(0.0).sqrt().sum();
-  const double squared = (x.mean - y.mean).squaredNorm() + x.covariance.trace() +
-                         y.covariance.trace() - 2.0 * trace_sqrt;
+  const double squared = (x.mean - y.mean).squaredNorm() + x.covariance_trace +
+                         y.covariance_trace - 2.0 * trace_sqrt;
   report.distance = std::sqrt(std::max(0.0, squared));
   return report;
 }

@@ -29,6 +29,7 @@ mgap::GaussianFit make_fit(const Eigen::VectorXd& mean, const Eigen::MatrixXd& c
   fit.mean = mean;
   fit.covariance = covariance;
   fit.covariance_sqrt = Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(covariance).operatorSqrt();
+  fit.covariance_trace = covariance.trace();
   return fit;
 }
 

@@ -105,6 +105,36 @@ TEST_CASE("mmd zero weights select rows") {
                          .epsilon(kRoundingTolerance));
 }
 
+TEST_CASE("pairwise mmd matches single pairs") {
+  std::vector<Eigen::MatrixXd> sets;
+  std::vector<Eigen::MatrixXd> weights;
+  for (int i = 0; i < 3; ++i) {
+    sets.push_back(gaussian_rows(50 + 10 * i, Eigen::VectorXd::Constant(4, 0.2 * i), 1.0, 80 + i));
+    Eigen::MatrixXd set_weights = Eigen::MatrixXd::Ones(sets.back().rows(), 2);
+    set_weights.col(1).head(7).setZero();
+    set_weights(10, 1) = 3.0;
+    weights.push_back(set_weights);
+  }
+  Eigen::MatrixXd sigmas(3, 3);
+  sigmas << 1.0, 1.5, 0.8, 1.5, 1.0, 2.0, 0.8, 2.0, 1.0;
+  mgap::MmdOptions options;
+  options.block_rows = 16;
+  const std::vector<const Eigen::MatrixXd*> samples = {&sets[0], &sets[1], &sets[2]};
+  const Eigen::MatrixXd all = mgap::pairwise_mmd_squared(samples, sigmas, weights, options);
+  REQUIRE(all.rows() == 3);
+  int pair = 0;
+  for (int i = 0; i < 3; ++i) {
+    for (int j = i + 1; j < 3; ++j) {
+      CAPTURE(pair);
+      const Eigen::VectorXd single =
+          mgap::weighted_mmd_squared(sets[i], sets[j], sigmas(i, j), weights[i], weights[j]);
+      CHECK(all(pair, 0) == doctest::Approx(single(0)).epsilon(kRoundingTolerance));
+      CHECK(all(pair, 1) == doctest::Approx(single(1)).epsilon(kRoundingTolerance));
+      ++pair;
+    }
+  }
+}
+
 TEST_CASE("median heuristic matches brute force") {
   const Eigen::MatrixXd x = gaussian_rows(30, Eigen::VectorXd::Zero(3), 1.0, 61);
   const Eigen::MatrixXd y = gaussian_rows(20, Eigen::VectorXd::Constant(3, 1.0), 1.0, 62);
