@@ -56,6 +56,21 @@ TEST_CASE("end to end exponent recovery") {
   CHECK(model.b == exponent);
   CHECK(mgap::normalized_discrepancy(model, -1.0, 0.0) == doctest::Approx(1.0));
   CHECK(mgap::read_text_file(csv).find("0.25,0.375,mean-distance,") != std::string::npos);
+
+  // mgap-optimize builds its kernel from the file and records the model in the density.
+  const std::string density = (folder / "density.json").string();
+  if (!std::filesystem::exists(program("mgap-optimize"))) {
+    MESSAGE("skipped the mgap-optimize step: the core programs are not built");
+    return;
+  }
+  REQUIRE(run(program("mgap-optimize") + " --discrepancy " + output + " --output " + density +
+              " --bins 16 --starts 1 --targets grid:16 --log-level warn > /dev/null") == 0);
+  const nlohmann::json provenance =
+      nlohmann::json::parse(mgap::read_text_file(density)).at("provenance");
+  const nlohmann::json& used = provenance.at("kernel").at("discrepancy");
+  CHECK(used.at("b").get<double>() == exponent);
+  CHECK(used.at("normalization") == "d_octave");
+  CHECK(used.at("source_hash") == model.source_hash);
 }
 
 TEST_CASE("discrepancy program rejects bad input") {
