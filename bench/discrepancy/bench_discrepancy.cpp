@@ -1,8 +1,8 @@
 // Benchmark of the full 21-pair MMD and Fréchet matrices on 7 mpps x 2,000 rows x 768
 // dimensions, the size of a ViT-B embedding export of one benchmark.
 //
-// Before timing, the program writes the seeded data as float64 .npy files and the values it
-// computes (matrices, bandwidths and the rows of each bandwidth subsample) to a folder, so that
+// Before timing, the program writes the seeded data as float64 .npy files to a folder, with the
+// values it computes (matrices, bandwidths and the rows of each bandwidth subsample). Then
 // bench/discrepancy/numpy_peer.py can time the same formulas in NumPy on the same data and check
 // that the values agree. Usage:
 //   bench_discrepancy --data-dir DIR [Google Benchmark flags]

@@ -76,15 +76,15 @@ TEST_CASE("power law noisy data within interval") {
                        ? 1
                        : 0;
   }
-  // Both nominal 95% intervals cover the truth jointly in 87% of runs (scipy's curve_fit with
-  // the same weights and 2,000 simulated runs gives 0.8705), so 100 runs give 87 +/- 3.4; the
+  // Both nominal 95% intervals cover the truth jointly in 87% of runs: scipy's curve_fit with the
+  // same weights gave 0.8705 over 2,000 simulated runs. So 100 runs give 87 +/- 3.4, and the
   // seeded count must not fall 3 standard deviations below that.
   MESSAGE("runs with both parameters inside their intervals: " << num_covered);
   CHECK(num_covered >= 77);
 }
 
 TEST_CASE("power law exponent stays in bounds") {
-  // Nearly constant discrepancies want b -> 0; the fit stops at 0.2 and says so.
+  // Nearly constant discrepancies pull b toward 0, so the fit stops at 0.2 and flags the bound.
   mgap::DiscrepancyReport report = model_report(1.0, 1.0, 0.0, 1);
   report.matrix = (report.matrix.array() > 0.0).cast<double>().matrix();
   report.ci_low = report.matrix;
