@@ -460,10 +460,14 @@ int run(const ProgramOptions& options, const mgap::cli::CommonOptions& common) {
       test_targets.push_back(mpp);
     }
   }
-  const std::vector<std::pair<std::string, mgap::SamplingDensity>> distributions = {
-      {result_name, *result},
-      {"du", mgap::make_discrete_uniform(domain, coordinate)},
-      {"cu", mgap::make_continuous_uniform(domain, coordinate, options.bins)}};
+  // The references follow the result; a result that is itself du or cu is not listed twice.
+  std::vector<std::pair<std::string, mgap::SamplingDensity>> distributions = {{result_name, *result}};
+  if (result_name != "du") {
+    distributions.emplace_back("du", mgap::make_discrete_uniform(domain, coordinate));
+  }
+  if (result_name != "cu") {
+    distributions.emplace_back("cu", mgap::make_continuous_uniform(domain, coordinate, options.bins));
+  }
   std::vector<std::pair<std::string, mgap::BoundCurve>> curves;
   std::vector<mgap::BoundSummary> summaries;
   for (const auto& [name, density] : distributions) {
