@@ -129,9 +129,10 @@ struct TrainReport {
 };
 
 // A run whose held-out RankMe falls below this fraction of the embedding dimension is reported as
-// collapsed. Healthy runs of the default encoder measured 0.2-0.4 x dim and a run whose outputs
-// collapsed to the uniform distribution measured 0.04 x dim (docs/training.md), and a fully
-// collapsed model has RankMe 1.
+// collapsed; a fully collapsed model has RankMe 1. Short healthy runs of the default encoder
+// measured about 0.09 x dim (docs/training.md).
+// NOTE: no collapsed run has been measured with this covariance RankMe, so the threshold's margin
+// on the collapsed side is unverified.
 inline constexpr double kRankMeCollapseFraction = 0.05;
 
 // Trains an encoder and writes, under options.output_dir: checkpoint.pt (and

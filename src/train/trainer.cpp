@@ -104,7 +104,9 @@ TrainReport train_encoder(const TrainOptions& options, const TrainingTileSource&
                           : static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
   torch::set_num_threads(threads);
   std::filesystem::create_directories(options.output_dir);
-  std::filesystem::create_directories(options.output_dir / "checkpoints");
+  if (options.checkpoint_every > 0) {
+    std::filesystem::create_directories(options.output_dir / "checkpoints");
+  }
   const std::filesystem::path checkpoint_path = options.output_dir / "checkpoint.pt";
   const std::int64_t end_step = options.stop_at_step > 0 ? options.stop_at_step : options.steps;
 
