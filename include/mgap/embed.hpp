@@ -13,8 +13,8 @@
 
 namespace mgap {
 
-// Input scaling applied before the encoder. mgap-train encoders normalize inside their forward
-// and take RGB in [0, 1] (kUnit); most ImageNet-pretrained TorchScript encoders expect
+// Input scaling applied before the encoder. mgap-train encoders take RGB in [0, 1] (kUnit) because
+// they normalize inside their forward. Most ImageNet-pretrained TorchScript encoders expect
 // (x - mean) / std with the ImageNet channel statistics (kImagenet).
 enum class InputNormalization {
   kUnit,

@@ -143,8 +143,8 @@ TrainReport train_encoder(const TrainOptions& options, const TrainingTileSource&
                           const MppSampler& sample_mpp);
 
 // Procedural H&E-like tissue defined in physical units (microns), so a tile rendered at a coarser
-// mpp covers a larger field of view with smaller structures: nuclei about 6 microns across on a
-// jittered 12-micron lattice, and glands about 120 microns apart. Deterministic in `seed`.
+// mpp covers a larger field of view with smaller structures. Nuclei are 5 to 7 microns across on a
+// jittered 12-micron lattice, and glands are about 120 microns apart. Deterministic in `seed`.
 std::unique_ptr<TrainingTileSource> make_procedural_tile_source(std::uint64_t seed);
 
 // Tiles from slides or images (anything the slide module opens): slide uniform over `paths`,

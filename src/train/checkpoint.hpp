@@ -2,7 +2,7 @@
 
 // Training checkpoints as LibTorch archives. Private to the train module (includes torch.h).
 //
-// An archive holds the student and teacher networks, the DINO centre, the AdamW state, the step,
+// An archive contains the student and teacher networks, the DINO centre, the AdamW state, the step,
 // the state of LibTorch's default CPU generator, the settings that must match on resume, and the
 // density hash. The data stream needs no saved generator: sample i always draws from
 // derive_seed(seed, i), so the step fixes where it continues.

@@ -4,8 +4,9 @@
 // Private to the train module (includes torch.h).
 //
 // Sample i of the run draws its mpp, its tile and its augmentations from a RandomEngine seeded
-// with derive_seed(seed, i), so batch b (samples b*B .. b*B+B-1) is the same whatever the number
-// of workers and whether the run was resumed; the only state of the stream is the next batch index.
+// with derive_seed(seed, i). Batch b (samples b*B .. b*B+B-1) is therefore the same whatever the
+// number of workers and whether the run was resumed, and the stream's only state is the next batch
+// index.
 
 #include <torch/torch.h>
 

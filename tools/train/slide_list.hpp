@@ -9,8 +9,8 @@
 namespace mgap::tools {
 
 // A folder gives its files with a slide or image extension (.svs .tif .tiff .ndpi .mrxs .scn .vms
-// .vmu .bif .png .jpg .jpeg), sorted by name; otherwise the text is a comma-separated list of
-// files. Throws InputError for a missing file or a folder without slides.
+// .vmu .bif .png .jpg .jpeg), sorted by name. Any other text is a comma-separated list of files.
+// Throws InputError for a missing file or a folder without slides.
 std::vector<std::filesystem::path> expand_slide_list(const std::string& text);
 
 }  // namespace mgap::tools
