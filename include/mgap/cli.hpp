@@ -30,9 +30,9 @@ void add_common_options(CLI::App& app, CommonOptions& options);
 // Throws InputError for an unknown level.
 void configure_logging(const std::string& level);
 
-// Parses the command line and runs `body`. Returns the exit status: CLI11's own for parse errors
-// and --help, kExitInvalidInput with one "error: ..." line for mgap::InputError, and kExitFailure
-// for any other exception. Logging is configured from `common` before `body` runs.
+// Parses the command line and runs `body`. Returns the exit status: 0 after --help or --version,
+// kExitInvalidInput with one "PROGRAM: error: ..." line for an invalid command line or
+// mgap::InputError, and kExitFailure for any other exception. Logging is configured from `common` before `body` runs.
 int run_program(CLI::App& app, int argc, char** argv, const CommonOptions& common,
                 const std::function<int()>& body);
 

@@ -109,9 +109,12 @@ class SamplingDensity {
 std::vector<double> equal_width_edges_mpp(const MppDomain& domain, Coordinate coordinate,
                                           int num_bins);
 
-// Discrete uniform (DU): equal atoms at `mpps` (by default the four standard mpps).
+// Discrete uniform (DU): equal atoms at `mpps`.
 SamplingDensity make_discrete_uniform(const MppDomain& domain, Coordinate coordinate,
-                                      const std::vector<double>& mpps = standard_mpps());
+                                      const std::vector<double>& mpps);
+// DU on the standard mpps (0.25, 0.5, 1.0, 2.0) that lie inside the domain. Throws InputError when
+// the domain contains none of them.
+SamplingDensity make_discrete_uniform(const MppDomain& domain, Coordinate coordinate);
 // Continuous uniform (CU) in the coordinate: log-uniform in mpp for log2_mpp, uniform for mpp.
 SamplingDensity make_continuous_uniform(const MppDomain& domain, Coordinate coordinate,
                                         int num_bins);

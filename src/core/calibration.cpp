@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <optional>
 #include <nlopt.hpp>
 #include <sstream>
 
@@ -227,6 +228,19 @@ CalibrationReport calibrate_bound(const std::vector<CalibrationRun>& runs,
                                   const CalibrationOptions& options) {
   validate_runs(runs);
   options.validate();
+  std::size_t num_points = 0;
+  for (const CalibrationRun& run : runs) {
+    num_points += run.measured_error.size();
+  }
+  const std::size_t num_fitted = options.fit_transfer_length ? 5 : 4;
+  if (num_points <= num_fitted) {
+    spdlog::warn("calibration fits {} parameters to only {} errors, so R^2 says nothing; add runs",
+                 num_fitted, num_points);
+  }
+  if (runs.size() < 2) {
+    spdlog::warn("calibration has one run, so no leave-one-run-out error can be computed; the fit "
+                 "cannot be checked on an unseen density");
+  }
   const TransferModel model(transfer, discrepancy);
   std::vector<PrecomputedRun> precomputed;
   for (const CalibrationRun& run : runs) {
@@ -364,6 +378,18 @@ std::vector<CalibrationRun> read_calibration_runs(const std::filesystem::path& p
       throw InputError(fmt::format("{}:{}: run '{}' names two densities, '{}' and '{}'", path.string(),
                                    line_number, fields[0], entry->second.first, fields[1]));
     }
+    if (!domain.contains(mpp)) {
+      throw InputError(fmt::format("{}:{}: test_mpp {} lies outside the domain [{}, {}] mpp; set "
+                                   "--domain to cover every test mpp",
+                                   path.string(), line_number, mpp, domain.lo_mpp, domain.hi_mpp));
+    }
+    for (const auto& [seen_mpp, seen_error] : entry->second.second) {
+      if (seen_mpp == mpp) {
+        throw InputError(fmt::format("{}:{}: run '{}' lists test_mpp {} twice; keep one row per run "
+                                     "and test mpp",
+                                     path.string(), line_number, fields[0], mpp));
+      }
+    }
     entry->second.second.emplace_back(mpp, error);
   }
 
@@ -375,7 +401,14 @@ std::vector<CalibrationRun> read_calibration_runs(const std::filesystem::path& p
     if (std::filesystem::exists(relative)) {
       specification = relative.string();
     }
-    CalibrationRun run{name, resolve_density(specification, domain, coordinate, num_bins), {}, {}};
+    std::optional<SamplingDensity> density;
+    try {
+      density = resolve_density(specification, domain, coordinate, num_bins);
+    } catch (const InputError& error) {
+      throw InputError(fmt::format("{}: density of run '{}' (also looked for '{}'): {}", path.string(),
+                                   name, relative.string(), error.what()));
+    }
+    CalibrationRun run{name, *density, {}, {}};
     for (const auto& [mpp, error] : points) {
       run.test_mpps.push_back(mpp);
       run.measured_error.push_back(error);

@@ -39,7 +39,13 @@ int run_program(CLI::App& app, int argc, char** argv, const CommonOptions& commo
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
-    return app.exit(error);
+    // --help and --version are "errors" with exit code 0; real parse errors follow the same
+    // one-line convention and exit status as any other invalid input.
+    if (error.get_exit_code() == 0) {
+      return app.exit(error);
+    }
+    std::cerr << app.get_name() << ": error: " << error.what() << "; see --help\n";
+    return kExitInvalidInput;
   }
   try {
     configure_logging(common.log_level);

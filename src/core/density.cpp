@@ -317,6 +317,23 @@ SamplingDensity make_discrete_uniform(const MppDomain& domain, Coordinate coordi
   return SamplingDensity(coordinate, domain, {}, {}, std::move(atoms));
 }
 
+SamplingDensity make_discrete_uniform(const MppDomain& domain, Coordinate coordinate) {
+  domain.validate();
+  std::vector<double> inside;
+  for (const double mpp : standard_mpps()) {
+    if (domain.contains(mpp)) {
+      inside.push_back(mpp);
+    }
+  }
+  if (inside.empty()) {
+    throw InputError(fmt::format(
+        "the domain [{}, {}] mpp contains none of the standard mpps 0.25, 0.5, 1.0 and 2.0, so "
+        "discrete uniform sampling (du) is undefined; widen the domain or give a density file",
+        domain.lo_mpp, domain.hi_mpp));
+  }
+  return make_discrete_uniform(domain, coordinate, inside);
+}
+
 SamplingDensity make_continuous_uniform(const MppDomain& domain, Coordinate coordinate,
                                         int num_bins) {
   std::vector<double> edges = equal_width_edges_mpp(domain, coordinate, num_bins);

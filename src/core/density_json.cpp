@@ -5,6 +5,7 @@
 #include "mgap/atomic_file.hpp"
 #include "mgap/error.hpp"
 #include "mgap/hash.hpp"
+#include "mgap/parse.hpp"
 
 namespace mgap {
 
@@ -96,8 +97,12 @@ DensityFile parse_density_json(const std::string& text, const std::string& sourc
   }
   check_schema(root, source);
 
-  const Coordinate coordinate =
-      coordinate_from_string(required_field<std::string>(root, "coordinate", source));
+  Coordinate coordinate = Coordinate::kLog2Mpp;
+  try {
+    coordinate = coordinate_from_string(required_field<std::string>(root, "coordinate", source));
+  } catch (const InputError& error) {
+    throw InputError(fmt::format("{}: field 'coordinate': {}", source, error.what()));
+  }
   const auto domain_values = required_field<std::vector<double>>(root, "domain_mpp", source);
   if (domain_values.size() != 2) {
     throw InputError(fmt::format("{}: domain_mpp must be [lo, hi], got {} values", source,
@@ -150,12 +155,12 @@ SamplingDensity resolve_density(const std::string& specification, const MppDomai
   }
   const std::string point_prefix = "point:";
   if (specification.rfind(point_prefix, 0) == 0) {
-    const std::string value = specification.substr(point_prefix.size());
-    try {
-      return make_point(domain, coordinate, std::stod(value));
-    } catch (const std::invalid_argument&) {
-      throw InputError("invalid point density '" + specification + "'; write point:0.5");
+    const std::vector<double> values =
+        parse_double_list(specification.substr(point_prefix.size()), "point density");
+    if (values.size() != 1) {
+      throw InputError("invalid point density '" + specification + "'; write point:MPP, e.g. point:0.5");
     }
+    return make_point(domain, coordinate, values.front());
   }
   if (!std::filesystem::exists(specification)) {
     throw InputError("density '" + specification +

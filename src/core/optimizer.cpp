@@ -535,7 +535,8 @@ OptimizationResult optimize(const BoundProblem& problem, const OptimizerOptions&
   if (result.selected_start < 0) {
     throw OptimizationFailed(
         fmt::format("no start of the {} {} optimization converged to a feasible point; see the "
-                    "solver report, or relax --preserve-tolerance or --floor",
+                    "solver report, or relax --preserve-tolerance (bins cannot match the atoms "
+                    "of DU exactly) or lower --density-floor",
                     to_string(spec.criterion), to_string(spec.objective)),
         result.starts);
   }

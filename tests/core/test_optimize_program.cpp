@@ -157,6 +157,10 @@ TEST_CASE("bad input fails cleanly") {
       {"negative amplitude", "--amplitude -1", "invalid amplitude"},
       {"targets outside domain", "--targets 0.1,1.0", "outside the domain"},
       {"bad power law", "--power-law 1", "invalid --power-law"},
+      {"non-numeric bins", "--bins abc", "Could not convert"},
+      {"misspelled option", "--objectve minmax", "see --help"},
+      {"missing output folder", "--output-not-an-option x", "see --help"},
+      {"bad point density", "--evaluate point:0.5abc", "invalid number '0.5abc'"},
   };
   const fs::path sum = write_modified_density(folder, "sum.json", [](nlohmann::json& json) {
     json["atoms"][0]["mass"] = 0.3;
@@ -193,6 +197,31 @@ TEST_CASE("bad input fails cleanly") {
   for (const auto& entry : fs::directory_iterator(folder)) {
     CHECK(entry.path().filename().string().find(".tmp-") == std::string::npos);
   }
+}
+
+TEST_CASE("narrow domain keeps DU inside it") {
+  const fs::path folder = fresh_folder("optimize_narrow");
+  const auto run = run_program("mgap-optimize", "--domain 0.5,2 --objective minmax --bins 32 --starts 2 "
+                                                "--log-level warn --output " + (folder / "d.json").string() +
+                                                " --curves " + (folder / "c.csv").string());
+  INFO(run.output);
+  REQUIRE(run.exit_status == 0);
+  for (const CurveRow& row : read_curves(folder / "c.csv")) {
+    CHECK(row.mpp >= 0.5);
+  }
+  const auto none = run_program("mgap-optimize", "--domain 0.3,0.4 --evaluate du --output " +
+                                                     (folder / "none.json").string());
+  CHECK(none.exit_status == kExitInvalidInput);
+  CHECK(none.output.find("none of the standard mpps") != std::string::npos);
+}
+
+TEST_CASE("missing output folder fails before work") {
+  const fs::path folder = fresh_folder("optimize_output_folder");
+  const auto run = run_program("mgap-optimize", "--output " + (folder / "d.json").string() + " --curves " +
+                                                    (folder / "missing" / "c.csv").string());
+  CHECK(run.exit_status == kExitInvalidInput);
+  CHECK(run.output.find("does not exist") != std::string::npos);
+  CHECK_FALSE(fs::exists(folder / "d.json"));
 }
 
 TEST_CASE("infeasible preserve exits without output") {

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cmath>
+#include <filesystem>
 #include <iostream>
 #include <limits>
 #include <optional>
@@ -315,7 +316,18 @@ mgap::CalibrationReport calibrate(const std::string& runs_path, const mgap::MppD
   return report;
 }
 
+// Rejects an output path whose folder does not exist before any work is done.
+void check_output_folder(const std::string& path, const std::string& option) {
+  const std::filesystem::path folder = std::filesystem::path(path).parent_path();
+  if (!path.empty() && !folder.empty() && !std::filesystem::is_directory(folder)) {
+    throw mgap::InputError("the folder '" + folder.string() + "' of " + option + " '" + path +
+                           "' does not exist; create it first");
+  }
+}
+
 int run(const ProgramOptions& options, const mgap::cli::CommonOptions& common) {
+  check_output_folder(options.output, "--output");
+  check_output_folder(options.curves, "--curves");
   const mgap::MppDomain domain = parse_domain(options.domain);
   const mgap::Coordinate coordinate = mgap::coordinate_from_string(options.coordinate);
   mgap::ObjectiveSpec spec;
@@ -483,12 +495,13 @@ int run(const ProgramOptions& options, const mgap::cli::CommonOptions& common) {
                             result_summary.entropy_nats);
   provenance["objective_direction"] = mgap::is_maximized(spec.criterion) ? "maximize" : "minimize";
 
-  mgap::write_density_json(options.output, *result, provenance);
-  spdlog::info("wrote {}", options.output);
+  // The density JSON is written last, so its presence means that the whole run succeeded.
   if (!options.curves.empty()) {
     mgap::write_bound_curves_csv(options.curves, curves);
     spdlog::info("wrote {}", options.curves);
   }
+  mgap::write_density_json(options.output, *result, provenance);
+  spdlog::info("wrote {}", options.output);
   std::cout << mgap::format_bound_table(summaries);
   return 0;
 }
