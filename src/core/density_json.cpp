@@ -5,13 +5,12 @@
 #include "mgap/atomic_file.hpp"
 #include "mgap/error.hpp"
 #include "mgap/hash.hpp"
+#include "mgap/json_schema.hpp"
 #include "mgap/parse.hpp"
 
 namespace mgap {
 
 namespace {
-
-constexpr int kSupportedMajorVersion = 1;
 
 nlohmann::json summary_to_json(const DensitySummary& summary) {
   nlohmann::json quantiles = nlohmann::json::array();
@@ -36,40 +35,9 @@ nlohmann::json summary_to_json(const DensitySummary& summary) {
                                                : nlohmann::json(nullptr)}};
 }
 
-// Reads field `key` of `object` as T, with an error naming the source and the field.
 template <typename T>
 T required_field(const nlohmann::json& object, const std::string& key, const std::string& source) {
-  if (!object.is_object() || !object.contains(key)) {
-    throw InputError(fmt::format("{}: missing field '{}' in the density JSON", source, key));
-  }
-  try {
-    return object.at(key).get<T>();
-  } catch (const nlohmann::json::exception& error) {
-    throw InputError(
-        fmt::format("{}: field '{}' has the wrong type ({})", source, key, error.what()));
-  }
-}
-
-void check_schema(const nlohmann::json& root, const std::string& source) {
-  const std::string schema = required_field<std::string>(root, "schema", source);
-  const std::string prefix = "mgap.density/v";
-  if (schema.rfind(prefix, 0) != 0) {
-    throw InputError(fmt::format("{}: schema '{}' is not a density; expected '{}'", source, schema,
-                                 kDensitySchema));
-  }
-  const std::string version = schema.substr(prefix.size());
-  int major = -1;
-  try {
-    major = std::stoi(version.substr(0, version.find('.')));
-  } catch (const std::exception&) {
-    major = -1;
-  }
-  if (major != kSupportedMajorVersion) {
-    throw InputError(fmt::format(
-        "{}: unsupported density schema version '{}'; this mgap reads '{}' only, so upgrade mgap "
-        "or re-create the file",
-        source, schema, kDensitySchema));
-  }
+  return required_json_field<T>(object, key, source, "density");
 }
 
 }  // namespace
@@ -95,7 +63,7 @@ DensityFile parse_density_json(const std::string& text, const std::string& sourc
   } catch (const nlohmann::json::parse_error& error) {
     throw InputError(fmt::format("{}: not valid JSON ({})", source, error.what()));
   }
-  check_schema(root, source);
+  check_json_schema(root, kDensitySchema, "density", source);
 
   Coordinate coordinate = Coordinate::kLog2Mpp;
   try {

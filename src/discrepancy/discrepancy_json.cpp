@@ -2,19 +2,17 @@
 
 #include <fmt/format.h>
 
-#include <charconv>
 #include <cmath>
 
 #include "mgap/atomic_file.hpp"
 #include "mgap/error.hpp"
 #include "mgap/hash.hpp"
+#include "mgap/json_schema.hpp"
 #include "mgap/version.hpp"
 
 namespace mgap {
 
 namespace {
-
-constexpr int kSupportedMajorVersion = 1;
 
 nlohmann::json matrix_to_json(const Eigen::MatrixXd& matrix) {
   nlohmann::json rows = nlohmann::json::array();
@@ -56,35 +54,9 @@ nlohmann::json fit_to_json(const PowerLawFit& fit) {
           {"residuals", residuals}};
 }
 
-// Reads field `key` of `object` as T, with an error naming the file and the field.
 template <typename T>
 T required_field(const nlohmann::json& object, const std::string& key, const std::string& source) {
-  if (!object.is_object() || !object.contains(key)) {
-    throw InputError(fmt::format("{}: missing field '{}' in the discrepancy JSON", source, key));
-  }
-  try {
-    return object.at(key).get<T>();
-  } catch (const nlohmann::json::exception& error) {
-    throw InputError(
-        fmt::format("{}: field '{}' has the wrong type ({})", source, key, error.what()));
-  }
-}
-
-void check_schema(const nlohmann::json& root, const std::string& source) {
-  const std::string schema = required_field<std::string>(root, "schema", source);
-  const std::string prefix = "mgap.discrepancy/v";
-  if (schema.rfind(prefix, 0) != 0) {
-    throw InputError(fmt::format("{}: schema '{}' is not a discrepancy file; expected '{}'",
-                                 source, schema, kDiscrepancySchema));
-  }
-  int major = -1;
-  const std::string version = schema.substr(prefix.size());
-  const auto result = std::from_chars(version.data(), version.data() + version.size(), major);
-  if (result.ec != std::errc() || major != kSupportedMajorVersion) {
-    throw InputError(fmt::format("{}: unsupported discrepancy schema version '{}'; this mgap "
-                                 "reads '{}' only, so upgrade mgap or re-create the file",
-                                 source, schema, kDiscrepancySchema));
-  }
+  return required_json_field<T>(object, key, source, "discrepancy");
 }
 
 }  // namespace
@@ -173,7 +145,7 @@ DiscrepancyModel parse_discrepancy_json(const std::string& text, const std::stri
   } catch (const nlohmann::json::parse_error& error) {
     throw InputError(fmt::format("{}: not valid JSON ({})", source, error.what()));
   }
-  check_schema(root, source);
+  check_json_schema(root, kDiscrepancySchema, "discrepancy", source);
   const nlohmann::json model_json = required_field<nlohmann::json>(root, "model", source);
   const nlohmann::json normalization = required_field<nlohmann::json>(root, "normalization", source);
 

@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "mgap/atomic_file.hpp"
+#include "mgap/json_schema.hpp"
 #include "mgap/csv_table.hpp"
 #include "mgap/error.hpp"
 #include "mgap/hash.hpp"
@@ -21,7 +22,6 @@ namespace mgap {
 
 namespace {
 
-constexpr int kSupportedMajorVersion = 1;
 // Two mpps closer than this relative difference are the same magnification.
 constexpr double kMppRelativeTolerance = 1e-9;
 
@@ -35,28 +35,6 @@ bool same_mpp(double first, double second) {
 
 bool is_metadata_column(const std::string& name) {
   return name == kTileIdColumn || name == kLabelColumn || name == kGroupColumn;
-}
-
-void check_schema(const nlohmann::json& root, const std::string& source) {
-  if (!root.is_object() || !root.contains("schema") || !root.at("schema").is_string()) {
-    throw InputError(fmt::format("{}: missing string field 'schema'; an embeddings manifest "
-                                 "starts with \"schema\": \"{}\"",
-                                 source, kEmbeddingsSchema));
-  }
-  const std::string schema = root.at("schema").get<std::string>();
-  const std::string prefix = "mgap.embeddings/v";
-  if (schema.rfind(prefix, 0) != 0) {
-    throw InputError(fmt::format("{}: schema '{}' is not an embeddings manifest; expected '{}'",
-                                 source, schema, kEmbeddingsSchema));
-  }
-  int major = -1;
-  const std::string version = schema.substr(prefix.size());
-  const auto result = std::from_chars(version.data(), version.data() + version.size(), major);
-  if (result.ec != std::errc() || major != kSupportedMajorVersion) {
-    throw InputError(fmt::format("{}: unsupported embeddings schema version '{}'; this mgap reads "
-                                 "'{}' only, so upgrade mgap or rewrite the manifest",
-                                 source, schema, kEmbeddingsSchema));
-  }
 }
 
 double parse_cell(const std::string& cell, const CsvTable& table, std::size_t row,
@@ -358,7 +336,7 @@ EmbeddingBundle read_embedding_bundle(const std::filesystem::path& manifest,
   } catch (const nlohmann::json::parse_error& error) {
     throw InputError(fmt::format("{}: not valid JSON ({})", source, error.what()));
   }
-  check_schema(root, source);
+  check_json_schema(root, kEmbeddingsSchema, "embeddings", source);
   if (!root.contains("sets") || !root.at("sets").is_array() || root.at("sets").empty()) {
     throw InputError(fmt::format("{}: 'sets' must be a non-empty array of {{\"mpp\", \"file\"}} "
                                  "entries",

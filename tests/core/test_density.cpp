@@ -227,3 +227,19 @@ TEST_CASE("truncated normal discretization") {
                   mgap::InputError);
   CHECK_THROWS_AS(mgap::make_beta(kDefaultDomain, Coordinate::kMpp, 8, -1.0, 2.0), mgap::InputError);
 }
+
+TEST_CASE("density schema minor versions") {
+  const SamplingDensity density = mgap::make_discrete_uniform(kDefaultDomain, Coordinate::kLog2Mpp);
+  nlohmann::json json = mgap::density_to_json(density, {});
+  json["schema"] = "mgap.density/v1.3";
+  CHECK_NOTHROW(mgap::parse_density_json(json.dump(), "minor.json"));
+  for (const char* schema : {"mgap.density/v10", "mgap.density/v1x", "mgap.density/v"}) {
+    CAPTURE(schema);
+    json["schema"] = schema;
+    CHECK_THROWS_WITH_AS(mgap::parse_density_json(json.dump(), "f.json"),
+                         doctest::Contains("unsupported density schema version"), mgap::InputError);
+  }
+  json["schema"] = "mgap.discrepancy/v1";
+  CHECK_THROWS_WITH_AS(mgap::parse_density_json(json.dump(), "f.json"),
+                       doctest::Contains("is not density JSON"), mgap::InputError);
+}
