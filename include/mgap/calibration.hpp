@@ -6,9 +6,9 @@
 // mpps t, fit theta = (A, beta, l, gamma, lambda) by bounded least squares
 //   min_theta sum_r sum_t (B_{P_r}(t; theta) - e_{r,t})^2
 // with NLopt's BOBYQA (derivative-free, box constraints) from several starts. The report gives R^2
-// over all points, the RMS residual per run and the leave-one-run-out prediction error: each run is
-// predicted by parameters fitted to the other runs, which measures how well the bound forecasts a
-// distribution it has not seen.
+// over all points, the RMS residual per run and the leave-one-run-out prediction error. That error
+// predicts each run from parameters fitted to the other runs, so it measures how well the bound
+// forecasts a distribution it has not seen.
 
 #include <filesystem>
 #include <nlohmann/json.hpp>

@@ -41,8 +41,8 @@ struct DensitySummary {
   std::vector<MppBandMass> standard_mpp_masses;  // within +-0.1 octave of each standard mpp in the domain
   double mass_below_half_mpp = 0.0;   // P(mpp < 0.5)
   double atom_mass = 0.0;
-  // Differential entropy of the continuous part in the coordinate, in nats; only defined when
-  // there are no atoms (an atom makes it minus infinity), so has_entropy is false then.
+  // Differential entropy of the continuous part in the coordinate, in nats. An atom makes it minus
+  // infinity, so has_entropy is false whenever there are atoms.
   bool has_entropy = false;
   double entropy_nats = 0.0;
 };

@@ -74,7 +74,7 @@ enum class LogisticRegressionStatus {
   kObjectiveTolerance,  // converged: the objective stopped changing
   kRoundoffLimited,     // the line search could not make progress (usually at the optimum)
   kMaxEvaluations,      // stopped at max_evaluations before converging
-  kFailed,              // NLopt reported a failure; the model holds the best point seen
+  kFailed,              // NLopt reported a failure, and the model is the best point seen
 };
 
 std::string to_string(LogisticRegressionStatus status);

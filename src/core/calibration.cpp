@@ -234,7 +234,7 @@ CalibrationReport calibrate_bound(const std::vector<CalibrationRun>& runs,
   }
   const std::size_t num_fitted = options.fit_transfer_length ? 5 : 4;
   if (num_points <= num_fitted) {
-    spdlog::warn("calibration fits {} parameters to only {} errors, so R^2 says nothing; add runs",
+    spdlog::warn("calibration fits {} parameters to only {} errors, so R^2 is meaningless; add runs",
                  num_fitted, num_points);
   }
   if (runs.size() < 2) {

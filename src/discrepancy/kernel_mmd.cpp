@@ -298,7 +298,7 @@ Eigen::MatrixXd pairwise_mmd_squared(const std::vector<const Eigen::MatrixXd*>& 
     }
     self_sums.push_back(self_kernel_sums(*samples[i], bandwidths, weights[i], options.block_rows));
   }
-  // Column of self_sums[i] that holds the bandwidth of the pair (i, j).
+  // Column of self_sums[i] that contains the bandwidth of the pair (i, j).
   auto column = [](std::size_t i, std::size_t j) { return static_cast<Eigen::Index>(j < i ? j : j - 1); };
 
   Eigen::MatrixXd result(static_cast<Eigen::Index>(count * (count - 1) / 2), num_columns);

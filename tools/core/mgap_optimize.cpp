@@ -85,6 +85,7 @@ void add_options(CLI::App& app, ProgramOptions& options) {
   app.add_option("--entropy-weight", options.entropy_weight,
                  "Entropy weight tau, in nats^-1 (coverage maxavg only)")
       ->capture_default_str();
+
   app.add_option("--amplitude", options.amplitude, "Source-error amplitude A of the bound")
       ->capture_default_str();
   app.add_option("--exponent", options.exponent, "Learning-curve exponent beta of the bound")
@@ -105,6 +106,7 @@ void add_options(CLI::App& app, ProgramOptions& options) {
                  "Divide the discrepancy by this scale; 0 normalizes by the model's value one "
                  "octave apart")
       ->capture_default_str();
+
   app.add_option("--domain", options.domain, "Domain LO,HI in mpp")->capture_default_str();
   app.add_option("--bins", options.bins, "Number of bins of equal width in the coordinate")
       ->capture_default_str();
@@ -136,6 +138,7 @@ void add_options(CLI::App& app, ProgramOptions& options) {
   app.add_option("--solver", options.solver,
                  "auto: exact methods for the coverage criterion; slsqp: NLopt SLSQP for all")
       ->capture_default_str();
+
   app.add_option("--output", options.output, "Density JSON to write (mgap.density/v1)")
       ->capture_default_str();
   app.add_option("--curves", options.curves,
