@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "mgap/benchmark_names.hpp"
+
 namespace mgap {
 
 enum class SplitRole {
@@ -26,9 +28,6 @@ enum class SplitRole {
 std::string to_string(SplitRole role);
 // Accepts "train", "dev" and "test"; throws InputError naming the value otherwise.
 SplitRole split_role_from_string(const std::string& text);
-
-// The seven BRACS subtypes in label order.
-const std::vector<std::string>& bracs_subtypes();
 
 // One row of labels.csv.
 struct SlideLabel {

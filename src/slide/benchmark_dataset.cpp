@@ -46,23 +46,6 @@ std::optional<double> parse_mpp(const std::string& text) {
   return value;
 }
 
-// Splits "{slide}_{x}_{y}" into its parts; the slide id may itself contain underscores.
-struct TileName {
-  std::string slide_id;
-  long long x = 0;
-  long long y = 0;
-};
-std::optional<TileName> parse_tile_name(const std::string& stem) {
-  const auto last = stem.rfind('_');
-  if (last == std::string::npos || last == 0) return std::nullopt;
-  const auto middle = stem.rfind('_', last - 1);
-  if (middle == std::string::npos || middle == 0) return std::nullopt;
-  const auto x = parse_integer(stem.substr(middle + 1, last - middle - 1));
-  const auto y = parse_integer(stem.substr(last + 1));
-  if (!x || !y) return std::nullopt;
-  return TileName{stem.substr(0, middle), *x, *y};
-}
-
 std::vector<std::filesystem::path> sorted_files(const std::filesystem::path& folder,
                                                 const std::string& extension) {
   std::vector<std::filesystem::path> files;
@@ -102,11 +85,6 @@ SplitRole split_role_from_string(const std::string& text) {
     if (text == to_string(role)) return role;
   }
   throw InputError("unknown fold role '" + text + "'; use train, dev or test");
-}
-
-const std::vector<std::string>& bracs_subtypes() {
-  static const std::vector<std::string> subtypes = {"N", "PB", "UDH", "FEA", "ADH", "DCIS", "IC"};
-  return subtypes;
 }
 
 std::vector<SlideLabel> read_labels_csv(const std::filesystem::path& path) {
@@ -252,7 +230,7 @@ BenchmarkDataset read_tcga_ms(const std::filesystem::path& root) {
     }
     dataset.mpps.push_back(*mpp);
     for (const auto& file : sorted_files(entry.path(), ".png")) {
-      const auto parsed = parse_tile_name(file.stem().string());
+      const auto parsed = parse_tcga_tile_name(file.stem().string());
       if (!parsed || label_of.count(parsed->slide_id) == 0) {
         ++dataset.num_skipped_files;
         continue;
@@ -283,19 +261,7 @@ BenchmarkDataset read_bracs_ms(const std::filesystem::path& root,
                                const std::optional<std::filesystem::path>& patient_csv) {
   std::map<std::string, std::string> patient_of;
   if (patient_csv) {
-    std::istringstream stream(read_text_file(*patient_csv));
-    std::string line;
-    std::getline(stream, line);
-    const auto header = split_csv_line(line);
-    const auto wsi = std::find(header.begin(), header.end(), "wsi") - header.begin();
-    const auto patient = std::find(header.begin(), header.end(), "patient") - header.begin();
-    if (wsi == static_cast<long>(header.size()) || patient == static_cast<long>(header.size())) {
-      throw InputError("'" + patient_csv->string() + "' lacks the wsi or patient column");
-    }
-    while (std::getline(stream, line)) {
-      const auto fields = split_csv_line(line);
-      if (fields.size() == header.size()) patient_of[fields[wsi]] = fields[patient];
-    }
+    patient_of = read_bracs_patient_table(*patient_csv);
   }
   BenchmarkDataset dataset;
   dataset.label_names = bracs_subtypes();
@@ -312,16 +278,9 @@ BenchmarkDataset read_bracs_ms(const std::filesystem::path& root,
     if (!mpp) continue;
     dataset.mpps.push_back(*mpp);
     for (const auto& file : sorted_files(entry.path(), ".png")) {
-      // BRACS_{wsi}_{subtype}_{n}
       const std::string stem = file.stem().string();
-      std::vector<std::string> parts;
-      std::istringstream fields(stem);
-      for (std::string part; std::getline(fields, part, '_');) parts.push_back(part);
-      const auto& subtypes = bracs_subtypes();
-      const auto subtype =
-          parts.size() == 4 ? std::find(subtypes.begin(), subtypes.end(), parts[2])
-                            : subtypes.end();
-      if (parts.size() != 4 || parts[0] != "BRACS" || subtype == subtypes.end()) {
+      const auto parsed = parse_bracs_tile_name(stem);
+      if (!parsed || parsed->label_id < 0) {
         ++dataset.num_skipped_files;
         continue;
       }
@@ -329,9 +288,10 @@ BenchmarkDataset read_bracs_ms(const std::filesystem::path& root,
       tile.path = file;
       tile.mpp = *mpp;
       tile.tile_id = stem;
-      tile.slide_id = parts[1];
-      tile.group = patient_of.count(parts[1]) != 0 ? patient_of[parts[1]] : parts[1];
-      tile.label_id = static_cast<int>(subtype - subtypes.begin());
+      tile.slide_id = parsed->wsi_id;
+      const auto patient = patient_of.find(parsed->wsi_id);
+      tile.group = patient != patient_of.end() ? patient->second : parsed->wsi_id;
+      tile.label_id = parsed->label_id;
       dataset.tiles.push_back(std::move(tile));
     }
   }
