@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include "mgap/npy.hpp"
+
 namespace mgap {
 
 inline constexpr const char* kEmbeddingsSchema = "mgap.embeddings/v1";
@@ -60,11 +62,12 @@ struct EmbeddingBundle {
 EmbeddingBundle read_embedding_bundle(const std::filesystem::path& manifest,
                                       const BundleReadOptions& options = {});
 
-// Writes `bundle` into `folder` (created if missing): one float32 .npy per mpp named
+// Writes `bundle` into `folder` (created if missing): one .npy of `dtype` per mpp named
 // `embeddings_mpp_{mpp}.npy`, a side CSV `rows_mpp_{mpp}.csv` with columns tile_id,label,group
 // (those present) when a set has any of them, and `manifest.json` last. Each file is written
 // atomically, so a reader never sees a partial file. Throws InputError for an invalid bundle.
-void write_embedding_bundle(const std::filesystem::path& folder, const EmbeddingBundle& bundle);
+void write_embedding_bundle(const std::filesystem::path& folder, const EmbeddingBundle& bundle,
+                            NpyDtype dtype = NpyDtype::kFloat32);
 
 // Checks the invariants of a bundle built in memory (sorted unique positive mpps, equal nonzero
 // dimensions, non-empty sets, metadata vectors empty or one entry per row). Throws InputError.

@@ -363,7 +363,8 @@ EmbeddingBundle read_embedding_bundle(const std::filesystem::path& manifest,
   return bundle;
 }
 
-void write_embedding_bundle(const std::filesystem::path& folder, const EmbeddingBundle& bundle) {
+void write_embedding_bundle(const std::filesystem::path& folder, const EmbeddingBundle& bundle,
+                            NpyDtype dtype) {
   validate_embedding_bundle(bundle);
   std::error_code error;
   std::filesystem::create_directories(folder, error);
@@ -376,7 +377,7 @@ void write_embedding_bundle(const std::filesystem::path& folder, const Embedding
   for (const EmbeddingSet& set : bundle.sets) {
     const std::string name = format_mpp(set.mpp);
     const std::string embeddings_file = "embeddings_mpp_" + name + ".npy";
-    write_npy(folder / embeddings_file, set.embeddings, NpyDtype::kFloat32);
+    write_npy(folder / embeddings_file, set.embeddings, dtype);
     nlohmann::json entry = {{"mpp", set.mpp}, {"file", embeddings_file}};
 
     if (has_metadata(set)) {

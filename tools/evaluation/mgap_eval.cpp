@@ -1,6 +1,7 @@
 // mgap-eval: runs the per-magnification evaluation protocol (linear probe and kNN, grouped folds,
-// RankMe) on an embeddings bundle and writes the results CSVs, a tidy per-fold CSV, RankMe and a
-// JSON summary, then prints the per-mpp table.
+// RankMe) on an embeddings bundle, or on a benchmark folder of embeddings keyed by tile file name.
+// Writes the results CSVs, a tidy per-fold CSV, RankMe and a JSON summary, then prints the per-mpp
+// table.
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -9,6 +10,7 @@
 #include <iostream>
 
 #include "mgap/atomic_file.hpp"
+#include "mgap/benchmark_embeddings.hpp"
 #include "mgap/cli.hpp"
 #include "mgap/embedding_bundle.hpp"
 #include "mgap/error.hpp"
@@ -22,6 +24,10 @@ namespace {
 
 struct ProgramOptions {
   std::string manifest;
+  std::string from_folder;
+  std::string layout;
+  std::string patients;
+  std::string write_manifest;
   std::string labels;
   std::string train_mpps = "0.25,0.5,1.0,2.0";
   std::string test_mpps;
@@ -41,9 +47,26 @@ struct ProgramOptions {
 };
 
 void add_options(CLI::App& app, ProgramOptions& options) {
-  app.add_option("--manifest", options.manifest,
-                 "Embeddings bundle manifest.json (mgap.embeddings/v1) with labels and group ids")
-      ->required();
+  auto* manifest = app.add_option(
+      "--manifest", options.manifest,
+      "Embeddings bundle manifest.json (mgap.embeddings/v1) with labels and group ids");
+  auto* from_folder = app.add_option(
+      "--from-folder", options.from_folder,
+      "Folder of benchmark embeddings keyed by tile file name: embeddings_mpp_{mpp}.npy and "
+      "tiles_mpp_{mpp}.txt per mpp (needs --layout)");
+  manifest->excludes(from_folder);
+  app.add_option("--layout", options.layout,
+                 "Tile naming of --from-folder: tcga-ms ({slide}_{x}_{y}.png, labels from "
+                 "--labels) or bracs-ms (BRACS_{wsi}_{subtype}_{n}.png)")
+      ->needs(from_folder);
+  app.add_option("--patients", options.patients,
+                 "BRACS-MS slide-to-patient CSV (wsi,patient) so that folds group by patient; "
+                 "slides it lacks are grouped by slide")
+      ->needs(from_folder);
+  app.add_option("--write-manifest", options.write_manifest,
+                 "With --from-folder, also write the paired embeddings as a bundle "
+                 "(manifest.json, .npy and rows CSV per mpp) into this folder")
+      ->needs(from_folder);
   app.add_option("--labels", options.labels,
                  "TCGA-MS labels.csv (slide_uuid,label_id,fold_0,...) whose train/dev/test folds "
                  "replace the built ones; its label_id labels tiles without a label column");
@@ -139,22 +162,67 @@ std::string joined_command_line(int argc, char** argv) {
   return text;
 }
 
+// The bundle to evaluate and the .npy dtype in which --write-manifest stores it.
+struct InputBundle {
+  mgap::EmbeddingBundle bundle;
+  mgap::NpyDtype storage_dtype = mgap::NpyDtype::kFloat32;
+};
+
+InputBundle bundle_from_folder(const ProgramOptions& program) {
+  if (program.layout.empty()) {
+    throw mgap::InputError("--from-folder needs --layout tcga-ms or --layout bracs-ms to parse "
+                           "the tile file names");
+  }
+  if (program.drop_nonfinite) {
+    throw mgap::InputError("--drop-nonfinite applies to --manifest only; a benchmark folder must "
+                           "have the same tiles at every mpp");
+  }
+  mgap::BenchmarkEmbeddingsOptions folder_options;
+  folder_options.folder = program.from_folder;
+  folder_options.layout = mgap::benchmark_layout_from_string(program.layout);
+  if (!program.labels.empty()) {
+    folder_options.labels_csv = program.labels;
+  }
+  if (!program.patients.empty()) {
+    folder_options.patients_csv = program.patients;
+  }
+  mgap::BenchmarkEmbeddings folder = mgap::read_benchmark_embeddings(folder_options);
+  spdlog::info("paired {} tiles across {} mpps from {} ({} layout)",
+               folder.bundle.sets.front().num_tiles(), folder.bundle.sets.size(),
+               program.from_folder, program.layout);
+  return {std::move(folder.bundle), folder.storage_dtype};
+}
+
+InputBundle read_input_bundle(const ProgramOptions& program) {
+  if (!program.from_folder.empty()) {
+    return bundle_from_folder(program);
+  }
+  if (program.manifest.empty()) {
+    throw mgap::InputError("no input: pass --manifest BUNDLE/manifest.json or --from-folder DIR "
+                           "--layout tcga-ms|bracs-ms");
+  }
+  mgap::BundleReadOptions read_options;
+  read_options.drop_nonfinite = program.drop_nonfinite;
+  return {mgap::read_embedding_bundle(program.manifest, read_options), mgap::NpyDtype::kFloat32};
+}
+
 int run(const ProgramOptions& program, const mgap::cli::CommonOptions& common,
         const std::string& command_line) {
   const auto start = std::chrono::steady_clock::now();
   mgap::EvaluationOptions options = evaluation_options(program, common.seed);
 
-  mgap::BundleReadOptions read_options;
-  read_options.drop_nonfinite = program.drop_nonfinite;
-  const mgap::EmbeddingBundle bundle = mgap::read_embedding_bundle(program.manifest, read_options);
+  const InputBundle input_bundle = read_input_bundle(program);
+  const mgap::EmbeddingBundle& bundle = input_bundle.bundle;
   for (const auto& warning : bundle.warnings) {
     spdlog::warn("{}", warning);
   }
+  const std::string input_path =
+      program.from_folder.empty() ? program.manifest : program.from_folder;
 
   mgap::EvaluationProvenance provenance;
   provenance.command_line = command_line;
   provenance.seed = common.seed;
-  provenance.manifest_path = program.manifest;
+  provenance.manifest_path = input_path;
   provenance.manifest_hash = bundle.manifest_hash;
   provenance.folds_source = "stratified_group_kfold";
   std::vector<mgap::FoldPlan> plans;
@@ -175,12 +243,17 @@ int run(const ProgramOptions& program, const mgap::cli::CommonOptions& common,
   }
   options.class_names = input.class_names;
   spdlog::info("read {} mpps of {}-dimensional embeddings, {} classes from {}", input.sets.size(),
-               bundle.embedding_dim(), input.class_names.size(), program.manifest);
+               bundle.embedding_dim(), input.class_names.size(), input_path);
 
   mgap::EvaluationReport report = mgap::run_evaluation(input.sets, options, plans);
   report.warnings.insert(report.warnings.begin(), input.warnings.begin(), input.warnings.end());
   const auto written = mgap::write_evaluation_outputs(program.output_dir, report, options,
                                                       provenance, input.sets);
+  if (!program.write_manifest.empty()) {
+    // Written after the evaluation so that rejected input leaves no bundle behind.
+    mgap::write_embedding_bundle(program.write_manifest, bundle, input_bundle.storage_dtype);
+    spdlog::info("wrote the bundle {}/manifest.json", program.write_manifest);
+  }
   std::cout << mgap::format_evaluation_table(report);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
