@@ -18,28 +18,6 @@ void dsyevd_(const char* jobz, const char* uplo, const int* n, double* a, const 
 
 namespace mgap::detail {
 
-void gemm(const Eigen::Ref<const Eigen::MatrixXd>& a, bool transpose_a,
-          const Eigen::Ref<const Eigen::MatrixXd>& b, bool transpose_b, double alpha, double beta,
-          Eigen::Ref<Eigen::MatrixXd> c) {
-  const Eigen::Index m = transpose_a ? a.cols() : a.rows();
-  const Eigen::Index k = transpose_a ? a.rows() : a.cols();
-  const Eigen::Index n = transpose_b ? b.rows() : b.cols();
-  assert((transpose_b ? b.cols() : b.rows()) == k);
-  assert(c.rows() == m);
-  assert(c.cols() == n);
-  if (m == 0 || n == 0) {
-    return;
-  }
-  if (k == 0) {
-    c *= beta;
-    return;
-  }
-  cblas_dgemm(CblasColMajor, transpose_a ? CblasTrans : CblasNoTrans,
-              transpose_b ? CblasTrans : CblasNoTrans, static_cast<int>(m), static_cast<int>(n),
-              static_cast<int>(k), alpha, a.data(), static_cast<int>(a.outerStride()), b.data(),
-              static_cast<int>(b.outerStride()), beta, c.data(), static_cast<int>(c.outerStride()));
-}
-
 void syrk_upper(const Eigen::Ref<const Eigen::MatrixXd>& a, double alpha,
                 Eigen::Ref<Eigen::MatrixXd> c) {
   assert(c.rows() == a.rows());

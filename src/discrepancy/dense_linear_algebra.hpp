@@ -7,13 +7,10 @@
 
 #include <Eigen/Core>
 
-namespace mgap::detail {
+// The matrix product detail::gemm is shared with the evaluation module.
+#include "mgap/blas.hpp"
 
-// c = alpha * op(a) * op(b) + beta * c, with op the transpose when the flag is set.
-// Shapes are checked with assert; `c` must already have the result's shape.
-void gemm(const Eigen::Ref<const Eigen::MatrixXd>& a, bool transpose_a,
-          const Eigen::Ref<const Eigen::MatrixXd>& b, bool transpose_b, double alpha, double beta,
-          Eigen::Ref<Eigen::MatrixXd> c);
+namespace mgap::detail {
 
 // Upper triangle of c = alpha * a * a^T by a symmetric rank-k update (half the flops of GEMM).
 // The strictly lower triangle of `c` [a.rows(), a.rows()] is left unchanged.

@@ -60,7 +60,7 @@ void squared_distance_tile(const Eigen::Ref<const Eigen::MatrixXd>& a,
     detail::syrk_upper(a, -2.0, tile);
     tile.triangularView<Eigen::StrictlyLower>() = tile.transpose();
   } else {
-    detail::gemm(a, false, b, true, -2.0, 0.0, tile);
+    detail::gemm(false, true, -2.0, a, b, 0.0, tile);
   }
   tile.colwise() += norms_a;
   tile.rowwise() += norms_b.transpose();
@@ -80,7 +80,7 @@ void accumulate_kernel_sums(const Eigen::Ref<const Eigen::MatrixXd>& squared, do
                             Eigen::Ref<Eigen::VectorXd> sums) {
   const double scale = -1.0 / (2.0 * sigma * sigma);
   kernel = (squared.array() * scale).exp().matrix();
-  detail::gemm(kernel, false, weights_b, false, 1.0, 0.0, products);
+  detail::gemm(false, false, 1.0, kernel, weights_b, 0.0, products);
   sums += factor * (products.array() * weights_a.array()).colwise().sum().transpose().matrix();
 }
 

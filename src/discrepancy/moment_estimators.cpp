@@ -95,8 +95,7 @@ GaussianFit fit_gaussian(const Eigen::Ref<const Eigen::MatrixXd>& samples,
   Eigen::MatrixXd centered = samples.rowwise() - fit.mean.transpose();
   centered.array().colwise() *= w.array().sqrt();
   fit.covariance.resize(samples.cols(), samples.cols());
-  detail::gemm(centered, true, centered, false, 1.0 / (total - 1.0), 0.0,
-               fit.covariance);
+  detail::gemm(true, false, 1.0 / (total - 1.0), centered, centered, 0.0, fit.covariance);
   fit.covariance = 0.5 * (fit.covariance + fit.covariance.transpose()).eval();
 
   Eigen::MatrixXd vectors = fit.covariance;
@@ -105,7 +104,7 @@ GaussianFit fit_gaussian(const Eigen::Ref<const Eigen::MatrixXd>& samples,
   const Eigen::VectorXd roots = values.array().max(0.0).sqrt();
   Eigen::MatrixXd scaled = vectors * roots.asDiagonal();
   fit.covariance_sqrt.resize(samples.cols(), samples.cols());
-  detail::gemm(scaled, false, vectors, true, 1.0, 0.0, fit.covariance_sqrt);
+  detail::gemm(false, true, 1.0, scaled, vectors, 0.0, fit.covariance_sqrt);
   fit.covariance_trace = fit.covariance.trace();
   return fit;
 }
@@ -119,7 +118,7 @@ FrechetReport frechet_distance(const GaussianFit& x, const GaussianFit& y) {
   // M = S_x Sigma_y S_x = B B^T with B = S_x S_y: one GEMM and one symmetric rank-k update, and M
   // is symmetric by construction. dsyevd reads the lower triangle, so it is mirrored first.
   Eigen::MatrixXd product(dim, dim);
-  detail::gemm(x.covariance_sqrt, false, y.covariance_sqrt, false, 1.0, 0.0, product);
+  detail::gemm(false, false, 1.0, x.covariance_sqrt, y.covariance_sqrt, 0.0, product);
   Eigen::MatrixXd middle(dim, dim);
   detail::syrk_upper(product, 1.0, middle);
   middle.triangularView<Eigen::StrictlyLower>() = middle.transpose();

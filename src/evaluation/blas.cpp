@@ -1,4 +1,4 @@
-#include "blas.hpp"
+#include "mgap/blas.hpp"
 
 #include <cblas.h>
 #include <dlfcn.h>

@@ -15,7 +15,7 @@
 #include "mgap/error.hpp"
 #include "mgap/magnification.hpp"
 #include "mgap/rankme.hpp"
-#include "blas.hpp"
+#include "mgap/blas.hpp"
 #include "numpy_sum.hpp"
 #include "protocol_folds.hpp"
 

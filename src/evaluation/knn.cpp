@@ -6,7 +6,7 @@
 #include <cmath>
 #include <utility>
 
-#include "blas.hpp"
+#include "mgap/blas.hpp"
 #include "mgap/error.hpp"
 
 namespace mgap {

@@ -8,7 +8,7 @@
 #include <limits>
 #include <stdexcept>
 
-#include "blas.hpp"
+#include "mgap/blas.hpp"
 #include "logistic_objective.hpp"
 #include "mgap/error.hpp"
 

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "blas.hpp"
+#include "mgap/blas.hpp"
 #include "mgap/error.hpp"
 
 namespace mgap {

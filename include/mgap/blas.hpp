@@ -1,7 +1,7 @@
 #pragma once
 
-// Matrix products of the evaluation module through the system CBLAS (OpenBLAS on Debian when
-// libopenblas is installed). Eigen's own GEMM does not use the system BLAS, and with the default
+// Matrix products of the evaluation and discrepancy modules through the system CBLAS (OpenBLAS on
+// Debian when libopenblas is installed). Internal to mgap's libraries, hence namespace detail. Eigen's own GEMM does not use the system BLAS, and with the default
 // flags its kernels use SSE2 only. In a one-off measurement on a 2-core Debian 12 machine,
 // OpenBLAS 0.3.21 ran the kNN similarity product (6,120 x 384 by 384 x 7,680) in about 3.5x less
 // CPU time than Eigen 3.4.
