@@ -11,7 +11,7 @@ packages=(
   # Fast BLAS for Eigen-free GEMM users (LibTorch, NumPy); the reference BLAS is 30x slower
   libopenblas0-pthread libopenblas-dev
   # Whole-slide images, image I/O and resampling, training
-  libopenslide-dev openslide-tools libvips-dev libvips-tools libtorch-dev
+  libopenslide-dev openslide-tools libvips-dev libvips-tools libtorch-dev libgloo-dev
   # Reference scripts, side-by-side peers and notebooks (run with /usr/bin/python3)
   python3-numpy python3-scipy python3-sklearn python3-torch python3-openslide python3-pil
   python3-pandas python3-matplotlib python3-nbconvert python3-nbformat python3-ipykernel

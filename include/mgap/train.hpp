@@ -70,6 +70,32 @@ struct EncoderOptions {
   void validate() const;
 };
 
+// Data-parallel process group of a run, in the terms of torchrun's environment variables. Each
+// rank trains a copy of the model on its own tiles; gradients are averaged over the ranks every
+// step, so the ranks keep identical weights and rank 0 alone writes the outputs.
+struct DistributedOptions {
+  int rank = 0;        // RANK, 0 to world_size - 1
+  int world_size = 1;  // WORLD_SIZE; 1 trains in this process alone, without a process group
+  std::string master_addr = "127.0.0.1";  // MASTER_ADDR, the host of rank 0's TCP store
+  int master_port = 29500;                // MASTER_PORT, the port of rank 0's TCP store
+  // Time every rank waits for all ranks to join (and a client for the store to accept it).
+  double rendezvous_timeout_seconds = 60.0;
+
+  bool enabled() const { return world_size > 1; }
+  // Throws InputError naming the first invalid field and its fix.
+  void validate() const;
+};
+
+// Reads RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT through `lookup`, which returns nullptr for
+// an unset variable. Without WORLD_SIZE (or with WORLD_SIZE=1) the result is a single process.
+// With WORLD_SIZE > 1 all four are required. Throws InputError naming the variable for a missing,
+// non-numeric or out-of-range value.
+DistributedOptions parse_distributed_environment(
+    const std::function<const char*(const char*)>& lookup, double rendezvous_timeout_seconds);
+
+// parse_distributed_environment on this process's environment.
+DistributedOptions distributed_options_from_environment(double rendezvous_timeout_seconds);
+
 struct TrainOptions {
   EncoderOptions encoder;
   int tile_size = 64;          // pixels per side of each tile and view
@@ -86,7 +112,7 @@ struct TrainOptions {
   double teacher_temperature = 0.04;
   double student_temperature = 0.1;
   double center_momentum = 0.9;
-  int threads = 0;             // LibTorch intra-op threads; 0 means the number of cores
+  int threads = 0;             // LibTorch intra-op threads; 0 means cores / world size
   int workers = 1;             // data-loading threads; 0 loads in the training thread
   int prefetch_batches = 4;    // bound of the prefetch queue, in batches
   TrainDevice device;
@@ -100,6 +126,7 @@ struct TrainOptions {
   std::string density_hash;    // fnv1a hash of the density JSON (or its name), kept in checkpoints
   std::string density_name;    // for logs and the run summary
   bool progress_bar = true;    // draw a progress bar when stderr is a terminal
+  DistributedOptions distributed;  // a single process unless world_size > 1
 
   // Throws InputError naming the first invalid field and its fix.
   void validate() const;
@@ -111,7 +138,7 @@ struct TrainMetricsRow {
   double loss = 0.0;            // mean DINO loss over the interval's steps
   double learning_rate = 0.0;   // at the interval's last step
   double teacher_momentum = 0.0;
-  double images_per_second = 0.0;   // tiles per second of wall time (each tile gives two views)
+  double images_per_second = 0.0;   // tiles per second of wall time over all ranks (two views each)
   double data_wait_fraction = 0.0;  // share of the interval spent waiting for the data pipeline
   double rankme = -1.0;         // RankMe of the held-out batch, or -1 when not computed
 };
@@ -126,6 +153,10 @@ struct TrainReport {
   std::string device_used;
   std::filesystem::path checkpoint_path;
   std::filesystem::path encoder_path;  // TorchScript encoder loadable from Python and mgap-embed
+  int rank = 0;
+  int world_size = 1;
+  // fnv1a hash of the final student, teacher and centre values; equal on every rank of a run.
+  std::string weights_digest;
 };
 
 // A run whose held-out RankMe falls below this fraction of the embedding dimension is reported as
@@ -139,6 +170,10 @@ inline constexpr double kRankMeCollapseFraction = 0.05;
 // checkpoints/step_NNNNNNNN.pt every checkpoint_every steps), encoder.pt (TorchScript encoder),
 // metrics.csv, sampled_mpps.csv and train_summary.json, all atomically. Throws InputError for
 // invalid options, a missing checkpoint on resume, or a checkpoint made with other settings.
+// With options.distributed.world_size > 1 it first joins the process group (Gloo over a TCP
+// store at master_addr:master_port), and only rank 0 writes files; every rank returns the same
+// weights_digest. Throws InputError when the ranks do not all join within the rendezvous
+// timeout, and std::runtime_error when a peer fails during training.
 TrainReport train_encoder(const TrainOptions& options, const TrainingTileSource& tiles,
                           const MppSampler& sample_mpp);
 

@@ -115,6 +115,9 @@ void check_resumable(const CheckpointHeader& stored, const CheckpointHeader& req
                std::to_string(requested.encoder.num_prototypes) + " prototypes");
   require_same(stored.density_hash == requested.density_hash, "density hash",
                stored.density_hash, requested.density_hash);
+  // Each rank draws its own tiles, so another number of ranks would continue other data streams.
+  require_same(stored.world_size == requested.world_size, "WORLD_SIZE",
+               std::to_string(stored.world_size), std::to_string(requested.world_size));
 }
 
 void save_checkpoint(const std::filesystem::path& path, const CheckpointHeader& header,
@@ -135,6 +138,7 @@ void save_checkpoint(const std::filesystem::path& path, const CheckpointHeader& 
   // The seed is stored as its decimal text because IValue integers are signed 64-bit.
   archive.write("seed", c10::IValue(std::to_string(header.seed)));
   archive.write("density_hash", c10::IValue(header.density_hash));
+  archive.write("world_size", c10::IValue(static_cast<std::int64_t>(header.world_size)));
 
   torch::serialize::OutputArchive student;
   state.student->save(student);
@@ -171,6 +175,10 @@ CheckpointHeader read_checkpoint_header(const std::filesystem::path& path) {
   header.batch_size = static_cast<int>(read_int(archive, "batch_size"));
   header.seed = std::stoull(read_string(archive, "seed"));
   header.density_hash = read_string(archive, "density_hash");
+  c10::IValue world_size;
+  if (archive.try_read("world_size", world_size)) {
+    header.world_size = static_cast<int>(world_size.toInt());
+  }
   return header;
 }
 

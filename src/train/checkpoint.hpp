@@ -5,7 +5,11 @@
 // An archive contains the student and teacher networks, the DINO centre, the AdamW state, the step,
 // the state of LibTorch's default CPU generator, the settings that must match on resume, and the
 // density hash. The data stream needs no saved generator: sample i always draws from
-// derive_seed(seed, i), so the step fixes where it continues.
+// derive_seed(seed, i), so the step fixes where it continues. In a data-parallel run rank 0
+// writes the archive and every rank resumes from it. The ranks hold identical weights, centre
+// and optimizer state, and the data seed of rank r is a function of the run seed and r, so the
+// other ranks' data streams also continue from the step alone. LibTorch's generator draws only
+// the initial weights, so its state is the same on every rank.
 
 #include <torch/torch.h>
 
@@ -30,6 +34,7 @@ struct CheckpointHeader {
   int batch_size = 0;
   std::uint64_t seed = 0;
   std::string density_hash;
+  int world_size = 1;  // ranks of a data-parallel run; archives without the key are from 1
 };
 
 struct TrainingState {

@@ -41,7 +41,11 @@ void write_train_summary(const std::filesystem::path& path, const TrainOptions& 
   summary["density"] = {{"name", options.density_name}, {"hash", options.density_hash}};
   summary["tile_source"] = tile_source;
   summary["requested"] = {{"threads", options.threads}, {"device", options.device.name}};
-  summary["used"] = {{"threads", report.threads_used}, {"device", report.device_used}};
+  // Threads are per rank; world_size ranks trained the model.
+  summary["used"] = {{"threads", report.threads_used},
+                     {"device", report.device_used},
+                     {"world_size", report.world_size},
+                     {"backend", report.world_size > 1 ? "gloo" : "none"}};
   summary["encoder"] = {{"architecture", "cnn5-groupnorm-gelu"},
                         {"base_channels", options.encoder.base_channels},
                         {"embedding_dim", options.encoder.embedding_dim()},
@@ -66,7 +70,8 @@ void write_train_summary(const std::filesystem::path& path, const TrainOptions& 
                       {"rankme", report.final_rankme},
                       {"rankme_collapse_threshold",
                        kRankMeCollapseFraction * options.encoder.embedding_dim()},
-                      {"collapse_warning", report.collapse_warning}};
+                      {"collapse_warning", report.collapse_warning},
+                      {"weights_digest", report.weights_digest}};
   summary["files"] = {{"checkpoint", "checkpoint.pt"},
                       {"encoder", "encoder.pt"},
                       {"metrics", "metrics.csv"},

@@ -15,7 +15,8 @@ namespace mgap::train_detail {
 // images_per_second, data_wait_fraction, rankme (empty where not computed).
 void write_metrics_csv(const std::filesystem::path& path, const std::vector<TrainMetricsRow>& rows);
 
-// Tidy CSV, one row per training sample: step (1-based), sample_index, mpp.
+// Tidy CSV, one row per training sample: step (1-based), sample_index, mpp. `batch_size` counts
+// the samples of one step over all ranks.
 void write_sampled_mpps_csv(const std::filesystem::path& path, const std::vector<double>& mpps,
                             int batch_size);
 

@@ -14,6 +14,7 @@
 #include "checkpoint.hpp"
 #include "data_pipeline.hpp"
 #include "dino.hpp"
+#include "distributed.hpp"
 #include "encoder.hpp"
 #include "mgap/atomic_file.hpp"
 #include "mgap/error.hpp"
@@ -33,6 +34,7 @@ namespace {
 // Independent random streams derived from the run seed.
 constexpr std::uint64_t kModelInitStream = 0x6d6f64656cULL;   // weight initialization
 constexpr std::uint64_t kHeldoutStream = 0x68656c646f7574ULL;  // held-out RankMe tiles
+constexpr std::uint64_t kRankDataStream = 0x72616e6bULL;       // data of each rank of a group
 // Held-out tiles embedded per forward pass, to bound memory.
 constexpr int kHeldoutChunk = 64;
 
@@ -55,6 +57,27 @@ torch::Device parse_device(const std::string& name) {
     throw InputError("unsupported --device '" + name + "'; use cpu or cuda:N");
   }
   return device;
+}
+
+// The seed of this process's data stream. A single process uses the run seed itself, so its
+// tiles are those of runs made before distributed training existed. Rank r of a group uses a
+// stream derived from the seed and r.
+std::uint64_t data_seed(const TrainOptions& options) {
+  if (!options.distributed.enabled()) {
+    return options.seed;
+  }
+  return derive_seed(derive_seed(options.seed, kRankDataStream),
+                     static_cast<std::uint64_t>(options.distributed.rank));
+}
+
+// Every value that must agree across the ranks: student and teacher weights, and the centre.
+std::vector<torch::Tensor> replicated_tensors(TrainingState& state) {
+  std::vector<torch::Tensor> tensors = state.student->parameters();
+  for (const torch::Tensor& parameter : state.teacher->parameters()) {
+    tensors.push_back(parameter);
+  }
+  tensors.push_back(state.center);
+  return tensors;
 }
 
 struct HeldoutBatch {
@@ -99,13 +122,27 @@ TrainReport train_encoder(const TrainOptions& options, const TrainingTileSource&
                           const MppSampler& sample_mpp) {
   options.validate();
   const torch::Device device = parse_device(options.device.name);
-  const int threads = options.threads > 0
-                          ? options.threads
-                          : static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+  const int world_size = options.distributed.world_size;
+  const int rank = options.distributed.rank;
+  // Ranks on one host share its cores, so by default each takes an equal part.
+  const int threads =
+      options.threads > 0
+          ? options.threads
+          : std::max(1, static_cast<int>(std::max(1U, std::thread::hardware_concurrency())) /
+                            world_size);
   torch::set_num_threads(threads);
-  std::filesystem::create_directories(options.output_dir);
-  if (options.checkpoint_every > 0) {
-    std::filesystem::create_directories(options.output_dir / "checkpoints");
+
+  // Joining comes before any file is written, so a failed rendezvous leaves nothing behind.
+  std::unique_ptr<DataParallelGroup> process_group;
+  if (options.distributed.enabled()) {
+    process_group = std::make_unique<DataParallelGroup>(options.distributed);
+  }
+  const bool writes_outputs = rank == 0;
+  if (writes_outputs) {
+    std::filesystem::create_directories(options.output_dir);
+    if (options.checkpoint_every > 0) {
+      std::filesystem::create_directories(options.output_dir / "checkpoints");
+    }
   }
   const std::filesystem::path checkpoint_path = options.output_dir / "checkpoint.pt";
   const std::int64_t end_step = options.stop_at_step > 0 ? options.stop_at_step : options.steps;
@@ -133,6 +170,7 @@ TrainReport train_encoder(const TrainOptions& options, const TrainingTileSource&
   header.batch_size = options.batch_size;
   header.seed = options.seed;
   header.density_hash = options.density_hash;
+  header.world_size = world_size;
 
   std::int64_t start_step = 0;
   if (options.resume) {
@@ -147,26 +185,38 @@ TrainReport train_encoder(const TrainOptions& options, const TrainingTileSource&
     throw InputError("checkpoint '" + checkpoint_path.string() + "' is already at step " +
                      std::to_string(start_step) + "; raise --steps to train further");
   }
+  if (process_group) {
+    // Every rank seeds LibTorch alike or loads the same checkpoint, so this only guards against
+    // ranks whose LibTorch builds initialize differently.
+    process_group->broadcast_from_rank0(replicated_tensors(state));
+  }
 
-  spdlog::info("training on {} with {} LibTorch threads and {} data workers: {} steps of {} "
+  spdlog::info("{}training on {} with {} LibTorch threads and {} data workers: {} steps of {} "
                "tiles of {} px, density {}, tiles from {}",
+               process_group ? fmt::format("rank {} of {}: ", rank, world_size) : std::string(),
                device.str(), threads, options.workers, options.steps, options.batch_size,
                options.tile_size, options.density_name, tiles.describe());
 
-  const HeldoutBatch heldout = make_heldout_batch(options, tiles, sample_mpp);
+  // Rank 0 alone checks RankMe, on the weights that every rank shares.
+  HeldoutBatch heldout;
+  if (writes_outputs) {
+    heldout = make_heldout_batch(options, tiles, sample_mpp);
+  }
   DataPipelineOptions pipeline_options;
-  pipeline_options.seed = options.seed;
+  pipeline_options.seed = data_seed(options);
   pipeline_options.batch_size = options.batch_size;
   pipeline_options.tile_size = options.tile_size;
   pipeline_options.workers = options.workers;
   pipeline_options.prefetch_batches = options.prefetch_batches;
   DataPipeline pipeline(pipeline_options, tiles, sample_mpp, start_step);
-  ProgressBar bar(start_step, end_step, options.progress_bar);
+  ProgressBar bar(start_step, end_step, options.progress_bar && writes_outputs);
 
   TrainReport report;
   report.start_step = start_step;
   report.threads_used = threads;
   report.device_used = device.str();
+  report.rank = rank;
+  report.world_size = world_size;
 
   // Interval accumulators for the metrics rows.
   double interval_loss = 0.0;
@@ -190,16 +240,21 @@ TrainReport train_encoder(const TrainOptions& options, const TrainingTileSource&
     const torch::Tensor views_b = batch.views_b.to(device);
     torch::Tensor teacher_a;
     torch::Tensor teacher_b;
+    torch::Tensor batch_center;  // [num_prototypes], teacher mean over the batch of every rank
     {
       torch::NoGradGuard no_grad;
       teacher_a = state.teacher->forward(views_a);
       teacher_b = state.teacher->forward(views_b);
+      batch_center = torch::cat({teacher_a, teacher_b}).mean(0);
+      if (process_group) {
+        // Equal batch sizes make the mean of the ranks' means the mean over all their tiles.
+        process_group->average({batch_center});
+      }
     }
     if (step == 1) {
       // The centre starts at the first batch's teacher mean instead of zero, so the first steps
       // already see centred targets and the loss curve has no artificial low start.
-      torch::NoGradGuard no_grad;
-      state.center = torch::cat({teacher_a, teacher_b}).mean(0);
+      state.center = batch_center;
     }
     const torch::Tensor student_a = state.student->forward(views_a);
     const torch::Tensor student_b = state.student->forward(views_b);
@@ -207,22 +262,29 @@ TrainReport train_encoder(const TrainOptions& options, const TrainingTileSource&
         dino_loss(student_a, student_b, teacher_a, teacher_b, state.center, options);
     state.optimizer->zero_grad();
     loss.backward();
+    // The loss is a mean over the batch, so averaging the ranks' gradients gives the gradient of
+    // the mean loss over all ranks' tiles, as one process with world_size times the batch would.
+    const double loss_value =
+        process_group
+            ? average_gradients_and_loss(*process_group, state.student->parameters(), loss)
+            : loss.item<double>();
     state.optimizer->step();
 
     const double momentum = teacher_momentum_at(options, step_index);
     update_teacher(state.student, state.teacher, momentum);
     {
       torch::NoGradGuard no_grad;
-      const torch::Tensor batch_center = torch::cat({teacher_a, teacher_b}).mean(0);
       state.center = state.center * options.center_momentum +
                      batch_center * (1.0 - options.center_momentum);
     }
-    const double loss_value = loss.item<double>();
     if (!std::isfinite(loss_value)) {
       throw std::runtime_error(fmt::format(
           "training diverged: loss {} at step {}; lower --lr", loss_value, step));
     }
-    state.sampled_mpps.insert(state.sampled_mpps.end(), batch.mpps.begin(), batch.mpps.end());
+    // Rows of one step list rank 0's tiles first, then rank 1's, and so on.
+    const std::vector<double> step_mpps =
+        process_group ? process_group->all_gather(batch.mpps) : batch.mpps;
+    state.sampled_mpps.insert(state.sampled_mpps.end(), step_mpps.begin(), step_mpps.end());
     interval_loss += loss_value;
     ++interval_steps;
     interval_step_seconds += seconds_since(step_start);
@@ -231,18 +293,20 @@ TrainReport train_encoder(const TrainOptions& options, const TrainingTileSource&
     // stop_at_step at a multiple of log_every writes the same rows as an uninterrupted one.
     const bool last = step == end_step;
     const bool rankme_due = last || (options.rankme_every > 0 && step % options.rankme_every == 0);
-    const double rankme = rankme_due ? heldout_rankme(state.teacher, heldout, device) : -1.0;
+    const double rankme =
+        rankme_due && writes_outputs ? heldout_rankme(state.teacher, heldout, device) : -1.0;
     if (last) {
       report.final_rankme = rankme;
     }
-    if (step % options.log_every == 0 || step == options.steps) {
+    if (writes_outputs && (step % options.log_every == 0 || step == options.steps)) {
       TrainMetricsRow row;
       row.step = step;
       row.loss = interval_loss / static_cast<double>(interval_steps);
       row.learning_rate = learning_rate;
       row.teacher_momentum = momentum;
       row.images_per_second =
-          static_cast<double>(interval_steps * options.batch_size) / interval_step_seconds;
+          static_cast<double>(interval_steps * options.batch_size * world_size) /
+          interval_step_seconds;
       row.data_wait_fraction = interval_wait_seconds / interval_step_seconds;
       row.rankme = rankme;
       state.metrics.push_back(row);
@@ -260,7 +324,7 @@ TrainReport train_encoder(const TrainOptions& options, const TrainingTileSource&
 
     const bool checkpoint_due =
         last || (options.checkpoint_every > 0 && step % options.checkpoint_every == 0);
-    if (checkpoint_due) {
+    if (checkpoint_due && writes_outputs) {
       header.step = step;
       save_checkpoint(checkpoint_path, header, state);
       if (options.checkpoint_every > 0 && step % options.checkpoint_every == 0) {
@@ -269,28 +333,41 @@ TrainReport train_encoder(const TrainOptions& options, const TrainingTileSource&
       }
       write_metrics_csv(options.output_dir / "metrics.csv", state.metrics);
       write_sampled_mpps_csv(options.output_dir / "sampled_mpps.csv", state.sampled_mpps,
-                             options.batch_size);
+                             options.batch_size * world_size);
     }
   }
   bar.finish();
 
   report.final_step = end_step;
   report.metrics = state.metrics;
-  const double threshold = kRankMeCollapseFraction * options.encoder.embedding_dim();
-  report.collapse_warning = report.final_rankme < threshold;
-  if (report.collapse_warning) {
-    spdlog::warn("held-out RankMe {:.2f} is below {:.2f} ({} x embedding dimension {}): the "
-                 "embeddings have collapsed; lower --lr or raise the teacher momentum",
-                 report.final_rankme, threshold, kRankMeCollapseFraction,
-                 options.encoder.embedding_dim());
-  }
   report.checkpoint_path = checkpoint_path;
   report.encoder_path = options.output_dir / "encoder.pt";
-  state.teacher->to(torch::kCPU);
-  export_torchscript_encoder(state.teacher->encoder, options.tile_size, report.encoder_path);
-  write_train_summary(options.output_dir / "train_summary.json", options, report, tiles.describe());
-  spdlog::info("finished step {}: final RankMe {:.1f}; outputs in {}", end_step,
-               report.final_rankme, options.output_dir.string());
+  report.weights_digest = digest_tensors(replicated_tensors(state));
+  if (process_group) {
+    spdlog::info("rank {} of {}: final weights digest {}", rank, world_size,
+                 report.weights_digest);
+  }
+  if (writes_outputs) {
+    const double threshold = kRankMeCollapseFraction * options.encoder.embedding_dim();
+    report.collapse_warning = report.final_rankme < threshold;
+    if (report.collapse_warning) {
+      spdlog::warn("held-out RankMe {:.2f} is below {:.2f} ({} x embedding dimension {}): the "
+                   "embeddings have collapsed; lower --lr or raise the teacher momentum",
+                   report.final_rankme, threshold, kRankMeCollapseFraction,
+                   options.encoder.embedding_dim());
+    }
+    state.teacher->to(torch::kCPU);
+    export_torchscript_encoder(state.teacher->encoder, options.tile_size, report.encoder_path);
+    write_train_summary(options.output_dir / "train_summary.json", options, report,
+                        tiles.describe());
+    spdlog::info("finished step {}: final RankMe {:.1f}; outputs in {}", end_step,
+                 report.final_rankme, options.output_dir.string());
+  }
+  if (process_group) {
+    // The other ranks return once rank 0 has written its files, so a launcher that waits for all
+    // ranks finds the outputs complete.
+    process_group->barrier();
+  }
   return report;
 }
 

@@ -22,6 +22,7 @@ struct ProgramOptions {
   int bins = 128;
   std::string slides;
   double slide_mpp = 0.0;
+  double rendezvous_timeout_seconds = 60.0;
 };
 
 // The tile source named by --slides: "procedural" or slide files.
@@ -50,6 +51,10 @@ int run(const ProgramOptions& options, mgap::TrainOptions train_options,
   const auto density = std::make_shared<mgap::SamplingDensity>(mgap::resolve_density(
       options.density, domain, mgap::coordinate_from_string(options.coordinate), options.bins));
 
+  // RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT, as torchrun and
+  // scripts/launch_distributed.sh set them; unset means one process.
+  train_options.distributed =
+      mgap::distributed_options_from_environment(options.rendezvous_timeout_seconds);
   train_options.seed = common.seed;
   train_options.density_name = options.density;
   // The hash covers the resolved distribution, so "cu" and a JSON file of the same density agree.
@@ -59,8 +64,10 @@ int run(const ProgramOptions& options, mgap::TrainOptions train_options,
   const auto tiles = open_tile_source(options, common.seed);
   const mgap::TrainReport report = mgap::train_encoder(
       train_options, *tiles, [density](mgap::RandomEngine& engine) { return density->sample(engine); });
-  spdlog::info("encoder: {}; checkpoint: {}", report.encoder_path.string(),
-               report.checkpoint_path.string());
+  if (report.rank == 0) {
+    spdlog::info("encoder: {}; checkpoint: {}", report.encoder_path.string(),
+                 report.checkpoint_path.string());
+  }
   return 0;
 }
 
@@ -70,7 +77,9 @@ int main(int argc, char** argv) {
   CLI::App app{
       "Self-supervised pretraining (DINO self-distillation) of a small CNN encoder on tiles whose "
       "mpp is drawn from a sampling density. Writes checkpoint.pt, encoder.pt (TorchScript), "
-      "metrics.csv, sampled_mpps.csv and train_summary.json into --output-dir."};
+      "metrics.csv, sampled_mpps.csv and train_summary.json into --output-dir. With the "
+      "torchrun environment variables RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT set, trains "
+      "data-parallel over Gloo (see scripts/launch_distributed.sh) and rank 0 writes the files."};
   app.name("mgap-train");
   ProgramOptions options;
   mgap::TrainOptions train;
@@ -117,7 +126,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--prototypes", train.encoder.num_prototypes, "Output dimension of the DINO head")
       ->capture_default_str();
-  app.add_option("--threads", train.threads, "LibTorch intra-op threads (0: number of cores)")
+  app.add_option("--threads", train.threads,
+                 "LibTorch intra-op threads per rank (0: number of cores / WORLD_SIZE)")
       ->capture_default_str();
   app.add_option("--workers", train.workers, "Data-loading threads (0: load in the training thread)")
       ->capture_default_str();
@@ -134,6 +144,9 @@ int main(int argc, char** argv) {
   app.add_option("--heldout-tiles", train.heldout_tiles, "Tiles of the held-out RankMe batch")
       ->capture_default_str();
   app.add_flag("--resume", train.resume, "Continue from --output-dir/checkpoint.pt");
+  app.add_option("--rendezvous-timeout", options.rendezvous_timeout_seconds,
+                 "Seconds to wait for every rank to join a distributed run (WORLD_SIZE > 1)")
+      ->capture_default_str();
   app.add_flag("--no-progress", no_progress, "Draw no progress bar even on a terminal");
   mgap::cli::add_common_options(app, common);
 
