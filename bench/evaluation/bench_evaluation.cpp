@@ -46,12 +46,10 @@ void BM_LogisticRegressionGrid(benchmark::State& state) {
   options.class_weighting = mgap::ClassWeighting::kBalanced;
   int evaluations = 0;
   for (auto _ : state) {
-    std::vector<mgap::LogisticRegressionModel> models;
-    for (const double c : mgap::default_inverse_regularization_grid()) {
-      options.inverse_regularization = c;
-      models.push_back(mgap::fit_logistic_regression(data.features, data.labels, options,
-                                                     models.empty() ? nullptr : &models.back()));
-      evaluations += models.back().report.num_evaluations;
+    const std::vector<mgap::LogisticRegressionModel> models = mgap::fit_logistic_regression_path(
+        data.features, data.labels, options, mgap::default_inverse_regularization_grid());
+    for (const auto& model : models) {
+      evaluations += model.report.num_evaluations;
     }
     benchmark::DoNotOptimize(models.back().coefficients.data());
   }

@@ -125,6 +125,15 @@ LogisticRegressionModel fit_logistic_regression(
     const LogisticRegressionOptions& options = {},
     const LogisticRegressionModel* initial_model = nullptr);
 
+// Fits one model per value of `inverse_regularizations` (used in the given order) to the same data.
+// Each fit starts from the previous fit's solution, so the result equals calling
+// fit_logistic_regression with each model as the next one's initial_model, but the data are
+// checked and laid out once. options.inverse_regularization is ignored. Throws as
+// fit_logistic_regression, and for a value of C that is not positive.
+std::vector<LogisticRegressionModel> fit_logistic_regression_path(
+    const Eigen::Ref<const Eigen::MatrixXd>& features, const std::vector<int>& labels,
+    const LogisticRegressionOptions& options, const std::vector<double>& inverse_regularizations);
+
 // Per-row weights s_i of the objective [num_rows]: all ones, or n / (K n_c) for balanced weights.
 Eigen::VectorXd logistic_sample_weights(const std::vector<int>& labels, int num_classes,
                                         ClassWeighting weighting);

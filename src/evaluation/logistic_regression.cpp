@@ -52,42 +52,43 @@ void check_labels(const std::vector<int>& labels, Index num_rows, int num_classe
   }
 }
 
-// Replaces the scores [num_rows, num_outputs] by the weighted residuals s_i (p_i - onehot(y_i))
-// and returns the weighted cross-entropy sum_i s_i CE_i.
-double binomial_residuals(Eigen::Ref<MatrixXd> scores, const std::vector<int>& labels,
-                          const VectorXd& sample_weights) {
+// Replaces the scores [num_outputs, num_rows] (one column per row of the data) by the weighted
+// residuals s_i (p_i - onehot(y_i)) and returns the weighted cross-entropy sum_i s_i CE_i.
+// `labels` and `sample_weights` start at the row of the first column.
+double binomial_residuals(Eigen::Ref<MatrixXd> scores, const int* labels,
+                          const Eigen::Ref<const VectorXd>& sample_weights) {
   double loss = 0.0;
-  for (Index i = 0; i < scores.rows(); ++i) {
-    const double z = scores(i, 0);
-    const double y = labels[static_cast<std::size_t>(i)] == 1 ? 1.0 : 0.0;
+  for (Index i = 0; i < scores.cols(); ++i) {
+    const double z = scores(0, i);
+    const double y = labels[i] == 1 ? 1.0 : 0.0;
     const double weight = sample_weights(i);
     loss += weight * (log1p_exp(z) - y * z);
-    scores(i, 0) = weight * (sigmoid(z) - y);
+    scores(0, i) = weight * (sigmoid(z) - y);
   }
   return loss;
 }
 
-double multinomial_residuals(Eigen::Ref<MatrixXd> scores, const std::vector<int>& labels,
-                             const VectorXd& sample_weights) {
+double multinomial_residuals(Eigen::Ref<MatrixXd> scores, const int* labels,
+                             const Eigen::Ref<const VectorXd>& sample_weights) {
   double loss = 0.0;
-  const Index num_outputs = scores.cols();
-  for (Index i = 0; i < scores.rows(); ++i) {
-    double max_score = scores(i, 0);
+  const Index num_outputs = scores.rows();
+  for (Index i = 0; i < scores.cols(); ++i) {
+    double max_score = scores(0, i);
     for (Index k = 1; k < num_outputs; ++k) {
-      max_score = std::max(max_score, scores(i, k));
+      max_score = std::max(max_score, scores(k, i));
     }
     double sum_exp = 0.0;
     for (Index k = 0; k < num_outputs; ++k) {
-      sum_exp += std::exp(scores(i, k) - max_score);
+      sum_exp += std::exp(scores(k, i) - max_score);
     }
     const double log_sum_exp = max_score + std::log(sum_exp);
-    const Index label = labels[static_cast<std::size_t>(i)];
+    const Index label = labels[i];
     const double weight = sample_weights(i);
-    loss += weight * (log_sum_exp - scores(i, label));
+    loss += weight * (log_sum_exp - scores(label, i));
     for (Index k = 0; k < num_outputs; ++k) {
-      scores(i, k) = weight * std::exp(scores(i, k) - log_sum_exp);
+      scores(k, i) = weight * std::exp(scores(k, i) - log_sum_exp);
     }
-    scores(i, label) -= weight;
+    scores(label, i) -= weight;
   }
   return loss;
 }
@@ -100,6 +101,7 @@ LogisticObjective::LogisticObjective(const Eigen::Ref<const MatrixXd>& features,
                                      const std::vector<int>& labels, VectorXd sample_weights,
                                      int num_classes, bool fit_intercept)
     : features_(features),
+      transposed_features_(features.transpose()),
       labels_(labels),
       sample_weights_(std::move(sample_weights)),
       num_classes_(num_classes),
@@ -132,38 +134,63 @@ void LogisticObjective::evaluate_batch(const std::vector<const double*>& paramet
     weights_.middleCols(j * outputs, outputs) =
         Eigen::Map<const MatrixXd>(parameters[static_cast<std::size_t>(j)], num_features, outputs);
   }
-  scores_.resize(features_.rows(), outputs * batch);  // [num_rows, outputs * batch]
-  detail::gemm(false, false, 1.0, features_, weights_, 0.0, scores_);
+  transposed_weights_ = weights_.transpose();
+  const bool with_gradient = !gradients.empty() && gradients.front() != nullptr;
+  const Index num_rows = features_.rows();
+  scores_.resize(outputs * batch, std::min(kRowBlock, num_rows));  // [outputs * batch, block rows]
+  gradient_block_.setZero(num_features, outputs * batch);
+  intercept_gradients_.setZero(outputs * batch);
+  std::vector<double> losses(static_cast<std::size_t>(batch), 0.0);
+
+  // One pass over the features in blocks of rows that stay in cache between the score product
+  // and the gradient product. Two whole-matrix products read the features twice from memory, and
+  // OpenBLAS copies (packs) the large operand in each. Scores are kept transposed, one column per
+  // row, because OpenBLAS 0.3.21's small-matrix kernel for W^T X^T ran about 4x faster than the
+  // one for X W on these shapes.
+  for (Index start = 0; start < num_rows; start += kRowBlock) {
+    const Index block_rows = std::min(kRowBlock, num_rows - start);
+    // The block's rows are the contiguous columns start..start + block_rows of the transpose.
+    const auto features = transposed_features_.middleCols(start, block_rows);
+    auto scores = scores_.leftCols(block_rows);
+    detail::gemm(false, false, 1.0, transposed_weights_, features, 0.0, scores);
+    const int* labels = labels_.data() + start;
+    const auto weights = sample_weights_.segment(start, block_rows);
+    for (Index j = 0; j < batch; ++j) {
+      const auto jj = static_cast<std::size_t>(j);
+      auto block = scores.middleRows(j * outputs, outputs);
+      if (fit_intercept_) {
+        const Eigen::Map<const VectorXd> intercepts(parameters[jj] + num_features * outputs,
+                                                    outputs);
+        block.colwise() += intercepts;
+      }
+      // Replace the scores by the weighted residuals while summing the loss.
+      losses[jj] += num_classes_ == 2 ? binomial_residuals(block, labels, weights)
+                                      : multinomial_residuals(block, labels, weights);
+    }
+    if (with_gradient) {
+      detail::gemm(false, true, 1.0, features, scores, 1.0, gradient_block_);
+      intercept_gradients_ += scores.rowwise().sum();
+    }
+  }
 
   values.assign(static_cast<std::size_t>(batch), 0.0);
   for (Index j = 0; j < batch; ++j) {
     const auto jj = static_cast<std::size_t>(j);
-    auto block = scores_.middleCols(j * outputs, outputs);
-    if (fit_intercept_) {
-      const Eigen::Map<const VectorXd> intercepts(parameters[jj] + num_features * outputs, outputs);
-      block.rowwise() += intercepts.transpose();
-    }
-    // Replace the scores by the weighted residuals while summing the loss.
-    const double loss = num_classes_ == 2 ? binomial_residuals(block, labels_, sample_weights_)
-                                          : multinomial_residuals(block, labels_, sample_weights_);
     const double penalty_scale = 1.0 / inverse_regularizations[jj];
-    values[jj] = loss + 0.5 * penalty_scale * weights_.middleCols(j * outputs, outputs).squaredNorm();
+    values[jj] =
+        losses[jj] + 0.5 * penalty_scale * weights_.middleCols(j * outputs, outputs).squaredNorm();
   }
-
-  if (gradients.empty() || gradients.front() == nullptr) {
+  if (!with_gradient) {
     return;
   }
-  // Weight gradients of every parameter vector in one product, [num_features, outputs * batch].
-  gradient_block_.resize(num_features, outputs * batch);
-  detail::gemm(true, false, 1.0, features_, scores_, 0.0, gradient_block_);
   for (Index j = 0; j < batch; ++j) {
     const auto jj = static_cast<std::size_t>(j);
     Eigen::Map<MatrixXd> weight_gradient(gradients[jj], num_features, outputs);
     weight_gradient = gradient_block_.middleCols(j * outputs, outputs) +
                       (1.0 / inverse_regularizations[jj]) * weights_.middleCols(j * outputs, outputs);
     if (fit_intercept_) {
-      Eigen::Map<VectorXd> intercept_gradient(gradients[jj] + num_features * outputs, outputs);
-      intercept_gradient = scores_.middleCols(j * outputs, outputs).colwise().sum().transpose();
+      Eigen::Map<VectorXd>(gradients[jj] + num_features * outputs, outputs) =
+          intercept_gradients_.segment(j * outputs, outputs);
     }
   }
 }
@@ -458,6 +485,35 @@ LogisticRegressionModel fit_logistic_regression(const Eigen::Ref<const MatrixXd>
       detail::run_lbfgs(single_fit_callback, &fit, fit.state, parameters, options);
   return detail::model_from_parameters(parameters, features.cols(), num_classes,
                                        options.fit_intercept, report);
+}
+
+std::vector<LogisticRegressionModel> fit_logistic_regression_path(
+    const Eigen::Ref<const MatrixXd>& features, const std::vector<int>& labels,
+    const LogisticRegressionOptions& options, const std::vector<double>& inverse_regularizations) {
+  const int num_classes = detail::check_fit_input(features, labels, options);
+  for (const double c : inverse_regularizations) {
+    LogisticRegressionOptions path_options = options;
+    path_options.inverse_regularization = c;
+    path_options.validate();
+  }
+  LogisticObjective objective(features, labels,
+                              logistic_sample_weights(labels, num_classes, options.class_weighting),
+                              num_classes, options.fit_intercept);
+  std::vector<double> parameters =
+      initial_parameters(nullptr, features.cols(), num_classes, options.fit_intercept);
+  std::vector<LogisticRegressionModel> models;
+  for (const double c : inverse_regularizations) {
+    SingleFit fit;
+    fit.objective = &objective;
+    fit.inverse_regularization = c;
+    fit.state.gradient_tolerance = options.gradient_tolerance;
+    // run_lbfgs leaves the best point in `parameters`, which starts the next fit.
+    const LogisticRegressionReport report =
+        detail::run_lbfgs(single_fit_callback, &fit, fit.state, parameters, options);
+    models.push_back(detail::model_from_parameters(parameters, features.cols(), num_classes,
+                                                   options.fit_intercept, report));
+  }
+  return models;
 }
 
 MatrixXd LogisticRegressionModel::decision_function(

@@ -187,12 +187,11 @@ ClassifierOutcome run_logistic_regression_fold(const FoldData& data,
   fit_options.num_classes = num_classes;
 
   // Fit the C path in increasing order, each fit warm-started from the previous solution.
-  std::vector<LogisticRegressionModel> models;
-  for (const double c : selection.grid) {
-    fit_options.inverse_regularization = c;
-    models.push_back(fit_logistic_regression(train, data.train_labels, fit_options,
-                                             models.empty() ? nullptr : &models.back()));
-    const LogisticRegressionModel& model = models.back();
+  const std::vector<LogisticRegressionModel> models =
+      fit_logistic_regression_path(train, data.train_labels, fit_options, selection.grid);
+  for (std::size_t index = 0; index < models.size(); ++index) {
+    const double c = selection.grid[index];
+    const LogisticRegressionModel& model = models[index];
     selection.fit_reports.push_back(model.report);
     if (!model.report.converged()) {
       outcome.warnings.push_back(fmt::format(

@@ -49,11 +49,12 @@ Blobs make_blobs(const std::vector<int>& rows_per_class, int num_features, doubl
   return blobs;
 }
 
-void check_gradient(int num_classes, mgap::ClassWeighting weighting, bool fit_intercept) {
+void check_gradient(int num_classes, mgap::ClassWeighting weighting, bool fit_intercept,
+                    int base_rows = 8) {
   // Unequal class sizes so that balanced weights differ from uniform ones.
   std::vector<int> rows_per_class;
   for (int c = 0; c < num_classes; ++c) {
-    rows_per_class.push_back(8 + 5 * c);
+    rows_per_class.push_back(base_rows + 5 * c);
   }
   const Blobs blobs = make_blobs(rows_per_class, 4, 1.5, 11);
   mgap::LogisticRegressionOptions options;
@@ -108,6 +109,12 @@ TEST_CASE("multinomial gradient matches finite differences") {
 TEST_CASE("binomial gradient matches finite differences") {
   check_gradient(2, mgap::ClassWeighting::kUniform, true);
   check_gradient(2, mgap::ClassWeighting::kBalanced, true);
+}
+
+TEST_CASE("gradient across row blocks") {
+  // 315 and 205 rows: the objective sums blocks of 128 rows, the last one partial.
+  check_gradient(3, mgap::ClassWeighting::kBalanced, true, 100);
+  check_gradient(2, mgap::ClassWeighting::kUniform, true, 100);
 }
 
 TEST_CASE("separable data fits perfectly") {
@@ -187,6 +194,29 @@ TEST_CASE("warm start reaches the same model") {
   // Both stop at gradient 1e-4 of a strongly convex objective (curvature >= 1/C = 1), so the
   // weights agree to about 1e-4.
   CHECK((warm.coefficients - cold.coefficients).cwiseAbs().maxCoeff() < 1e-3);
+}
+
+TEST_CASE("C path equals chained fits") {
+  const Blobs blobs = make_blobs({90, 60, 150}, 5, 1.0, 52);
+  mgap::LogisticRegressionOptions options;
+  options.class_weighting = mgap::ClassWeighting::kBalanced;
+  const std::vector<double> grid = {0.01, 0.1, 1.0, 10.0};
+  const auto path = mgap::fit_logistic_regression_path(blobs.features, blobs.labels, options, grid);
+  REQUIRE(path.size() == grid.size());
+  const mgap::LogisticRegressionModel* previous = nullptr;
+  for (std::size_t index = 0; index < grid.size(); ++index) {
+    CAPTURE(index);
+    options.inverse_regularization = grid[index];
+    const auto chained =
+        mgap::fit_logistic_regression(blobs.features, blobs.labels, options, previous);
+    // Same objective, same start, same arithmetic: bit-for-bit equal.
+    CHECK(path[index].coefficients == chained.coefficients);
+    CHECK(path[index].intercepts == chained.intercepts);
+    CHECK(path[index].report.num_evaluations == chained.report.num_evaluations);
+    previous = &path[index];
+  }
+  CHECK_THROWS_AS(mgap::fit_logistic_regression_path(blobs.features, blobs.labels, options, {1.0, 0.0}),
+                  mgap::InputError);
 }
 
 TEST_CASE("logistic regression rejects bad input") {
