@@ -16,6 +16,11 @@ void gemm(bool transpose_a, bool transpose_b, double alpha,
           const Eigen::Ref<const Eigen::MatrixXd>& a, const Eigen::Ref<const Eigen::MatrixXd>& b,
           double beta, Eigen::Ref<Eigen::MatrixXd> c);
 
+// The same product in single precision (cblas_sgemm).
+void gemm(bool transpose_a, bool transpose_b, float alpha,
+          const Eigen::Ref<const Eigen::MatrixXf>& a, const Eigen::Ref<const Eigen::MatrixXf>& b,
+          float beta, Eigen::Ref<Eigen::MatrixXf> c);
+
 // Sets OpenBLAS to one thread for its lifetime and restores the previous count afterwards, so that
 // folds running on worker threads do not each start a team of BLAS threads. Does nothing when the
 // BLAS in use is not OpenBLAS (found at run time, so any CBLAS links).

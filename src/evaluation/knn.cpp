@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <limits>
 #include <utility>
 
 #include "mgap/blas.hpp"
@@ -15,8 +17,66 @@ namespace {
 using Eigen::Index;
 using Eigen::MatrixXd;
 
-// Queries per block of the distance matrix: 10,000 training rows x 512 queries of doubles is 40 MB.
+// Queries per block of the similarity matrix: 10,000 training rows x 512 queries of floats is 20 MB.
 constexpr Index kQueryBlockRows = 512;
+
+// The k-th largest of values[0..n), by one pass with a min-heap of the k largest seen (`top`, reused
+// between calls). Most values fail the comparison with the heap's minimum, so this is faster than
+// copying the values for std::nth_element.
+float kth_largest(const float* values, Index n, std::size_t k, std::vector<float>& top) {
+  top.assign(values, values + k);
+  std::make_heap(top.begin(), top.end(), std::greater<>());
+  for (Index j = static_cast<Index>(k); j < n; ++j) {
+    if (values[j] > top.front()) {
+      std::pop_heap(top.begin(), top.end(), std::greater<>());
+      top.back() = values[j];
+      std::push_heap(top.begin(), top.end(), std::greater<>());
+    }
+  }
+  return top.front();
+}
+
+// A training row that passed the single-precision screening.
+struct Candidate {
+  float similarity = 0.0F;  // single precision
+  int row = 0;
+  double distance = 0.0;    // double precision; computed only where the order needs it
+};
+
+// Orders the first k of `candidates` by (double-precision distance, row). They are sorted by
+// single-precision similarity first. Consecutive candidates whose similarities differ by more
+// than `tie_window` (twice the float error bound) are in the same order in double precision, so
+// only runs of closer candidates get their double-precision distances, which is a few per query.
+void order_candidates(std::vector<Candidate>& candidates, std::size_t k, double tie_window,
+                      const MatrixXd& unit_columns, const Eigen::Ref<const Eigen::VectorXd>& query) {
+  std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
+    return a.similarity != b.similarity ? a.similarity > b.similarity : a.row < b.row;
+  });
+  std::size_t first = 0;
+  while (first < k) {
+    std::size_t end = first + 1;
+    while (end < candidates.size() && static_cast<double>(candidates[end - 1].similarity) -
+                                              static_cast<double>(candidates[end].similarity) <=
+                                          tie_window) {
+      ++end;
+    }
+    if (end - first > 1) {
+      for (std::size_t c = first; c < end; ++c) {
+        // 1 - s (the same value as scikit-learn's (-s) + 1), clipped to [0, 2] as scikit-learn
+        // does.
+        const double similarity = unit_columns.col(candidates[c].row).dot(query);
+        candidates[c].distance = std::clamp(1.0 - similarity, 0.0, 2.0);
+      }
+      // The equal-distance rule in the header: (distance, row).
+      std::sort(candidates.begin() + static_cast<std::ptrdiff_t>(first),
+                candidates.begin() + static_cast<std::ptrdiff_t>(end),
+                [](const Candidate& a, const Candidate& b) {
+                  return a.distance != b.distance ? a.distance < b.distance : a.row < b.row;
+                });
+    }
+    first = end;
+  }
+}
 
 }  // namespace
 
@@ -58,7 +118,8 @@ CosineNeighbors::CosineNeighbors(const Eigen::Ref<const MatrixXd>& embeddings,
     throw InputError(fmt::format("kNN: label {} is outside 0..{}; encode classes as 0..K-1",
                                  max_label, num_classes_ - 1));
   }
-  unit_rows_ = unit_norm_rows(embeddings);
+  unit_columns_ = unit_norm_rows(embeddings).transpose();
+  unit_columns_float_ = unit_columns_.cast<float>();
 }
 
 Eigen::MatrixXi CosineNeighbors::kneighbors(const Eigen::Ref<const MatrixXd>& queries,
@@ -80,36 +141,34 @@ Eigen::MatrixXi CosineNeighbors::kneighbors(const Eigen::Ref<const MatrixXd>& qu
 
   const Index num_queries = queries.rows();
   Eigen::MatrixXi neighbors(num_queries, num_neighbors);
-  std::vector<double> kth_search(static_cast<std::size_t>(num_rows()));
-  std::vector<std::pair<double, int>> candidates;
+  std::vector<float> top;
+  std::vector<Candidate> candidates;
   const auto k = static_cast<std::size_t>(num_neighbors);
+  const double margin =
+      2.0 * static_cast<double>(embedding_dim() + 2) * std::numeric_limits<float>::epsilon();
 
   for (Index start = 0; start < num_queries; start += kQueryBlockRows) {
     const Index block_rows = std::min(kQueryBlockRows, num_queries - start);
-    const MatrixXd unit_queries = unit_norm_rows(queries.middleRows(start, block_rows));
-    // Distances of one query are a contiguous column: [num_rows, block_rows].
-    MatrixXd distances(num_rows(), block_rows);
-    detail::gemm(false, true, 1.0, unit_rows_, unit_queries, 0.0, distances);
-    // 1 - s (the same value as scikit-learn's (-s) + 1), then clipped to [0, 2] as scikit-learn does.
-    distances = (1.0 - distances.array()).cwiseMax(0.0).cwiseMin(2.0).matrix();
+    // One unit query per column: [embedding_dim, block_rows].
+    const MatrixXd unit_queries = unit_norm_rows(queries.middleRows(start, block_rows)).transpose();
+    const Eigen::MatrixXf unit_queries_float = unit_queries.cast<float>();
+    // Single-precision similarities of one query are a contiguous column: [num_rows, block_rows].
+    Eigen::MatrixXf similarities(num_rows(), block_rows);
+    detail::gemm(true, false, 1.0F, unit_columns_float_, unit_queries_float, 0.0F, similarities);
 
     for (Index i = 0; i < block_rows; ++i) {
-      const double* column = distances.col(i).data();
-      // The k-th smallest distance, then every row at or below it, ordered by (distance, row):
-      // the equal-distance rule in the header.
-      std::copy(column, column + num_rows(), kth_search.begin());
-      std::nth_element(kth_search.begin(), kth_search.begin() + static_cast<std::ptrdiff_t>(k - 1),
-                       kth_search.end());
-      const double kth_distance = kth_search[k - 1];
+      const float* column = similarities.col(i).data();
+      const double kth_similarity = static_cast<double>(kth_largest(column, num_rows(), k, top));
+      const double lowest_similarity = kth_similarity - 2.0 * margin;
       candidates.clear();
       for (Index j = 0; j < num_rows(); ++j) {
-        if (column[j] <= kth_distance) {
-          candidates.emplace_back(column[j], static_cast<int>(j));
+        if (static_cast<double>(column[j]) >= lowest_similarity) {
+          candidates.push_back({column[j], static_cast<int>(j), 0.0});
         }
       }
-      std::sort(candidates.begin(), candidates.end());
+      order_candidates(candidates, k, 2.0 * margin, unit_columns_, unit_queries.col(i));
       for (Index j = 0; j < num_neighbors; ++j) {
-        neighbors(start + i, j) = candidates[static_cast<std::size_t>(j)].second;
+        neighbors(start + i, j) = candidates[static_cast<std::size_t>(j)].row;
       }
     }
   }

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include <Eigen/Core>
 
 #include <cmath>
@@ -95,6 +97,58 @@ TEST_CASE("kNN vote ties go to smallest class") {
   // Equal distances: the lower training row comes first.
   CHECK(neighbors.kneighbors(query, 1)(0, 0) == 0);
   CHECK(neighbors.predict(query, 1) == std::vector<int>{1});
+}
+
+TEST_CASE("kNN screening equals exact search") {
+  // Rows around one centre at four noise scales: the closest ones lie within the float screening
+  // margin of each other, the farthest are well separated. Rows 300 and 301 duplicate rows 0 and
+  // 1 for exact ties.
+  constexpr int kNumRows = 302;
+  constexpr int kDim = 16;
+  constexpr int kNumQueries = 40;
+  constexpr int kNeighbors = 60;
+  const double kNoiseScales[] = {1e-4, 1e-3, 1e-2, 1e-1};
+  mgap::RandomEngine engine(21);
+  Eigen::MatrixXd train(kNumRows, kDim);
+  Eigen::VectorXd centre(kDim);
+  for (int d = 0; d < kDim; ++d) {
+    centre(d) = mgap::standard_normal(engine);
+  }
+  std::vector<int> labels;
+  for (int i = 0; i < kNumRows; ++i) {
+    for (int d = 0; d < kDim; ++d) {
+      train(i, d) = centre(d) + kNoiseScales[i % 4] * mgap::standard_normal(engine);
+    }
+    labels.push_back(i % 3);
+  }
+  train.row(300) = train.row(0);
+  train.row(301) = train.row(1);
+  Eigen::MatrixXd queries(kNumQueries, kDim);
+  for (int q = 0; q < kNumQueries; ++q) {
+    for (int d = 0; d < kDim; ++d) {
+      queries(q, d) = centre(d) + (q < 2 ? 0.0 : 1e-2 * mgap::standard_normal(engine));
+    }
+  }
+  queries.row(1) = train.row(0);
+
+  const mgap::CosineNeighbors neighbors(train, labels);
+  const Eigen::MatrixXi found = neighbors.kneighbors(queries, kNeighbors);
+  // Reference: every distance in double precision, ordered by (distance, row).
+  const Eigen::MatrixXd unit_train = mgap::unit_norm_rows(train);
+  const Eigen::MatrixXd unit_queries = mgap::unit_norm_rows(queries);
+  for (int q = 0; q < kNumQueries; ++q) {
+    std::vector<std::pair<double, int>> exact;
+    for (int i = 0; i < kNumRows; ++i) {
+      const double similarity = unit_train.row(i).dot(unit_queries.row(q));
+      exact.emplace_back(std::clamp(1.0 - similarity, 0.0, 2.0), i);
+    }
+    std::sort(exact.begin(), exact.end());
+    CAPTURE(q);
+    for (int j = 0; j < kNeighbors; ++j) {
+      CAPTURE(j);
+      CHECK(found(q, j) == exact[static_cast<std::size_t>(j)].second);
+    }
+  }
 }
 
 TEST_CASE("metrics follow scikit-learn rules") {
