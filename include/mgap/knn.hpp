@@ -14,17 +14,18 @@
 // to the smallest class label, as scipy.stats.mode does (scikit-learn 1.2 uses it for uniform
 // weights).
 //
-// Search: the similarities of all pairs are first computed in single precision (one sgemm, about
-// twice as fast as dgemm). Every training row whose single-precision distance is within
-// 2 * margin of the k-th smallest one is a candidate, with margin = 2 (d + 2) * 2^-23 bounding
-// the float error of a product of unit vectors in d dimensions (input rounding plus the sum).
-// The candidates therefore contain the k nearest rows and every row tied with the k-th. Their
-// distances are recomputed in double precision and ordered by the rule above, so the result is
+// Search: the similarities of all pairs are first computed in single precision (one sgemm, which
+// OpenBLAS runs at about twice the dgemm rate). Every training row whose single-precision
+// distance is within 2 * margin of the k-th smallest one is a candidate. Here
+// margin = (d + 4) * 2^-24 bounds the float error of a product of unit vectors in d dimensions
+// (input rounding plus the sum). The candidates therefore contain the k nearest rows and every
+// row tied with the k-th. Candidates whose single-precision distances are within 2 * margin of
+// each other get double-precision distances and are ordered by the rule above, so the result is
 // the one of a double-precision search.
 //
 // Complexity: O(m n d) for m queries and n training rows (one matrix product), plus O(m n) to
-// select the candidates and O(m c d) for c candidates per query (about k). Memory: the
-// similarities are computed in blocks of queries.
+// select the candidates, O(c log c) to sort the c candidates of a query (about k) and O(d) for
+// each candidate in a near-tie. Memory: the similarities are computed in blocks of queries.
 
 #include <Eigen/Core>
 

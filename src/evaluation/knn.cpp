@@ -20,22 +20,6 @@ using Eigen::MatrixXd;
 // Queries per block of the similarity matrix: 10,000 training rows x 512 queries of floats is 20 MB.
 constexpr Index kQueryBlockRows = 512;
 
-// The k-th largest of values[0..n), by one pass with a min-heap of the k largest seen (`top`, reused
-// between calls). Most values fail the comparison with the heap's minimum, so this is faster than
-// copying the values for std::nth_element.
-float kth_largest(const float* values, Index n, std::size_t k, std::vector<float>& top) {
-  top.assign(values, values + k);
-  std::make_heap(top.begin(), top.end(), std::greater<>());
-  for (Index j = static_cast<Index>(k); j < n; ++j) {
-    if (values[j] > top.front()) {
-      std::pop_heap(top.begin(), top.end(), std::greater<>());
-      top.back() = values[j];
-      std::push_heap(top.begin(), top.end(), std::greater<>());
-    }
-  }
-  return top.front();
-}
-
 // A training row that passed the single-precision screening.
 struct Candidate {
   float similarity = 0.0F;  // single precision
@@ -76,6 +60,63 @@ void order_candidates(std::vector<Candidate>& candidates, std::size_t k, double 
     }
     first = end;
   }
+}
+
+// Fills `candidates` with every row of `column` [n] (single-precision similarities of one query)
+// whose similarity is at least the k-th largest minus `window`. A pre-threshold from a sample of
+// every 8th value lets one pass over the column keep about 2k rows. The rare column where fewer
+// than k rows pass, or where the window reaches below the pre-threshold, is scanned again in full.
+void screen_candidates(const float* column, Index n, std::size_t k, double window,
+                       std::vector<float>& scratch, std::vector<Candidate>& candidates) {
+  constexpr Index kSampleStride = 8;
+  const std::size_t sample_rank = 2 * k / kSampleStride + 1;
+  float threshold = -std::numeric_limits<float>::infinity();
+  if (static_cast<std::size_t>(n / kSampleStride) > sample_rank) {
+    scratch.clear();
+    for (Index j = 0; j < n; j += kSampleStride) {
+      scratch.push_back(column[j]);
+    }
+    const auto rank = scratch.begin() + static_cast<std::ptrdiff_t>(sample_rank - 1);
+    std::nth_element(scratch.begin(), rank, scratch.end(), std::greater<>());
+    threshold = *rank;
+  }
+
+  const auto keep_at_least = [&](float lowest) {
+    candidates.clear();
+    for (Index j = 0; j < n; ++j) {
+      if (column[j] >= lowest) {
+        candidates.push_back({column[j], static_cast<int>(j), 0.0});
+      }
+    }
+  };
+  keep_at_least(threshold);
+  if (candidates.size() < k) {
+    threshold = -std::numeric_limits<float>::infinity();
+    keep_at_least(threshold);
+  }
+
+  // At least k rows reach the threshold, so the k largest similarities are all among them.
+  scratch.clear();
+  for (const Candidate& candidate : candidates) {
+    scratch.push_back(candidate.similarity);
+  }
+  const auto kth = scratch.begin() + static_cast<std::ptrdiff_t>(k - 1);
+  std::nth_element(scratch.begin(), kth, scratch.end(), std::greater<>());
+  const double lowest = static_cast<double>(*kth) - window;
+  if (lowest < static_cast<double>(threshold)) {
+    candidates.clear();
+    for (Index j = 0; j < n; ++j) {
+      if (static_cast<double>(column[j]) >= lowest) {
+        candidates.push_back({column[j], static_cast<int>(j), 0.0});
+      }
+    }
+    return;
+  }
+  candidates.erase(std::remove_if(candidates.begin(), candidates.end(),
+                                  [&](const Candidate& candidate) {
+                                    return static_cast<double>(candidate.similarity) < lowest;
+                                  }),
+                   candidates.end());
 }
 
 }  // namespace
@@ -141,11 +182,14 @@ Eigen::MatrixXi CosineNeighbors::kneighbors(const Eigen::Ref<const MatrixXd>& qu
 
   const Index num_queries = queries.rows();
   Eigen::MatrixXi neighbors(num_queries, num_neighbors);
-  std::vector<float> top;
+  std::vector<float> scratch;
   std::vector<Candidate> candidates;
   const auto k = static_cast<std::size_t>(num_neighbors);
+  // Bound on |single - double precision similarity| of two unit vectors: rounding both inputs to
+  // float costs 2u and a float sum of d products at most d u (u = 2^-24, any summation order),
+  // times sum_j |x_j y_j| <= 1. Two more u cover the second-order terms.
   const double margin =
-      2.0 * static_cast<double>(embedding_dim() + 2) * std::numeric_limits<float>::epsilon();
+      static_cast<double>(embedding_dim() + 4) * 0.5 * std::numeric_limits<float>::epsilon();
 
   for (Index start = 0; start < num_queries; start += kQueryBlockRows) {
     const Index block_rows = std::min(kQueryBlockRows, num_queries - start);
@@ -158,14 +202,7 @@ Eigen::MatrixXi CosineNeighbors::kneighbors(const Eigen::Ref<const MatrixXd>& qu
 
     for (Index i = 0; i < block_rows; ++i) {
       const float* column = similarities.col(i).data();
-      const double kth_similarity = static_cast<double>(kth_largest(column, num_rows(), k, top));
-      const double lowest_similarity = kth_similarity - 2.0 * margin;
-      candidates.clear();
-      for (Index j = 0; j < num_rows(); ++j) {
-        if (static_cast<double>(column[j]) >= lowest_similarity) {
-          candidates.push_back({column[j], static_cast<int>(j), 0.0});
-        }
-      }
+      screen_candidates(column, num_rows(), k, 2.0 * margin, scratch, candidates);
       order_candidates(candidates, k, 2.0 * margin, unit_columns_, unit_queries.col(i));
       for (Index j = 0; j < num_neighbors; ++j) {
         neighbors(start + i, j) = candidates[static_cast<std::size_t>(j)].row;
