@@ -1,0 +1,189 @@
+// The closed loop over rounds: baselines, then trained optimized densities.
+
+#include "mgap/loop.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "loop_bound.hpp"
+#include "loop_stages.hpp"
+#include "mgap/atomic_file.hpp"
+#include "mgap/density.hpp"
+#include "mgap/error.hpp"
+#include "mgap/version.hpp"
+
+namespace mgap {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// Rejects a folder that already contains files unless the loop resumes in it.
+void prepare_output_folder(const LoopOptions& options) {
+  const fs::path& folder = options.output_dir;
+  if (fs::exists(folder) && !fs::is_directory(folder)) {
+    throw InputError("--output-dir '" + folder.string() + "' is a file; name a folder");
+  }
+  if (fs::is_directory(folder) && !fs::is_empty(folder) && !options.resume) {
+    throw InputError("--output-dir '" + folder.string() +
+                     "' is not empty; pass --resume to continue the loop in it, or name a new "
+                     "folder");
+  }
+  fs::create_directories(folder);
+}
+
+std::unique_ptr<TrainingTileSource> open_tiles(const LoopOptions& options) {
+  if (options.slides.empty()) {
+    return make_procedural_tile_source(options.seed);
+  }
+  return make_slide_tile_source(options.slides, options.slide_open);
+}
+
+std::vector<loop::RunPlan> baseline_plans(const LoopOptions& options) {
+  const fs::path runs = loop::round_folder(0) / "runs";
+  return {loop::RunPlan{0, "du", "du", make_discrete_uniform(options.domain, options.coordinate),
+                        runs / "du"},
+          loop::RunPlan{0, "cu", "cu",
+                        make_continuous_uniform(options.domain, options.coordinate, options.bins),
+                        runs / "cu"}};
+}
+
+loop::RunPlan optimized_plan(int round, const loop::RoundBound& previous) {
+  return loop::RunPlan{round, "optimized", previous.round.next_density.generic_string(),
+                       *previous.next_density, loop::round_folder(round) / "runs" / "optimized"};
+}
+
+nlohmann::json options_to_json(const LoopOptions& options) {
+  std::vector<std::string> slides;
+  for (const fs::path& slide : options.slides) {
+    slides.push_back(slide.string());
+  }
+  return {{"rounds", options.rounds},
+          {"slides", slides.empty() ? nlohmann::json("procedural") : nlohmann::json(slides)},
+          {"benchmark", options.benchmark_root.string()},
+          {"steps", options.train.steps},
+          {"batch_size", options.train.batch_size},
+          {"tile_size", options.train.tile_size},
+          {"embedding_dim", options.train.encoder.embedding_dim()},
+          {"domain_mpp", {options.domain.lo_mpp, options.domain.hi_mpp}},
+          {"coordinate", to_string(options.coordinate)},
+          {"bins", options.bins},
+          {"targets", options.targets},
+          {"objective", to_string(options.objective.objective)},
+          {"estimator", to_string(options.discrepancy.estimator)},
+          {"calibration_classifier", to_string(options.calibration_classifier)},
+          {"seed", options.seed}};
+}
+
+nlohmann::json report_to_json(const LoopOptions& options, const LoopReport& report,
+                              double wall_seconds) {
+  nlohmann::json runs = nlohmann::json::array();
+  for (const LoopRun& run : report.runs) {
+    runs.push_back({{"round", run.round},
+                    {"name", run.name},
+                    {"distribution", run.distribution},
+                    {"folder", run.folder.generic_string()},
+                    {"test_mpps", run.test_mpps},
+                    {"balanced_accuracy", run.balanced_accuracy},
+                    {"bound_prediction", run.bound_prediction},
+                    {"prediction", run.prediction_is_forecast ? "forecast" : "fitted"},
+                    {"reused", run.reused}});
+  }
+  nlohmann::json rounds = nlohmann::json::array();
+  for (const LoopRound& round : report.rounds) {
+    rounds.push_back({{"round", round.round},
+                      {"calibration", round.calibration.to_json()},
+                      {"discrepancy_power_law", {{"a", round.discrepancy_a},
+                                                 {"b", round.discrepancy_b}}},
+                      {"next_density", round.next_density.generic_string()},
+                      {"next_objective", round.next_objective}});
+  }
+  return {{"schema", "mgap.loop/v1"},
+          {"program", "mgap-loop"},
+          {"program_version", kVersion},
+          {"options", options_to_json(options)},
+          {"runs", runs},
+          {"rounds", rounds},
+          {"history", report.history_path.filename().string()},
+          {"wall_seconds", wall_seconds}};
+}
+
+}  // namespace
+
+namespace loop {
+
+std::string history_csv(const std::vector<LoopRun>& runs) {
+  std::string text =
+      "round,distribution,test_mpp,balanced_accuracy,bound_prediction,balanced_accuracy_std,"
+      "prediction,run\n";
+  for (const LoopRun& run : runs) {
+    for (std::size_t t = 0; t < run.test_mpps.size(); ++t) {
+      const std::string prediction =
+          t < run.bound_prediction.size() ? fmt::format("{:.17g}", run.bound_prediction[t]) : "";
+      text += fmt::format("{},{},{},{:.17g},{},{:.17g},{},{}\n", run.round, run.distribution,
+                          run.test_mpps[t], run.balanced_accuracy[t], prediction,
+                          run.balanced_accuracy_std[t],
+                          run.prediction_is_forecast ? "forecast" : "fitted",
+                          run.folder.generic_string());
+    }
+  }
+  return text;
+}
+
+}  // namespace loop
+
+LoopReport run_loop(const LoopOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  options.validate();
+  prepare_output_folder(options);
+  const loop::BenchmarkFolds folds = loop::read_benchmark_folds(options.benchmark_root);
+  const std::unique_ptr<TrainingTileSource> tiles = open_tiles(options);
+
+  LoopReport report;
+  report.history_path = options.output_dir / "history.csv";
+  report.summary_path = options.output_dir / "loop_summary.json";
+  std::vector<SamplingDensity> densities;  // of report.runs, same order
+  loop::RoundBound previous;
+  for (int round = 0; round <= options.rounds; ++round) {
+    const std::size_t first_run = report.runs.size();
+    const std::vector<loop::RunPlan> plans =
+        round == 0 ? baseline_plans(options) : std::vector{optimized_plan(round, previous)};
+    for (const loop::RunPlan& plan : plans) {
+      LoopRun run;
+      if (!(options.resume && loop::load_completed_run(options, plan, run))) {
+        run = loop::execute_run(options, plan, *tiles, folds);
+      }
+      if (round > 0) {
+        run.bound_prediction = previous.next_forecast;
+        run.prediction_is_forecast = true;
+      }
+      report.runs.push_back(std::move(run));
+      densities.push_back(plan.density);
+    }
+
+    const DiscrepancyModel discrepancy = loop::estimate_round_discrepancy(
+        options, round, loop::run_manifest(options, report.runs.back()));
+    previous = loop::calibrate_and_optimize(options, round, discrepancy, report.runs, densities);
+    // Round 0 has no earlier fit, so its runs get the values of the fit they took part in.
+    for (std::size_t i = first_run; i < report.runs.size(); ++i) {
+      if (report.runs[i].bound_prediction.empty()) {
+        report.runs[i].bound_prediction = previous.fitted[i];
+      }
+    }
+    report.rounds.push_back(previous.round);
+    write_file_atomically(report.history_path, loop::history_csv(report.runs));
+  }
+
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  write_file_atomically(report.summary_path, report_to_json(options, report, seconds).dump(2) + "\n");
+  spdlog::info("loop finished in {:.0f} s: {} runs, history in {}", seconds, report.runs.size(),
+               report.history_path.string());
+  return report;
+}
+
+}  // namespace mgap
