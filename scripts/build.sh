@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the dependencies (scripts/setup.sh) and builds mgap into build/ (or $MGAP_BUILD_DIR).
-# In CI (CI=true) compiler warnings are errors.
+# Arguments, if any, name the only targets to build (for example mgap-loop). In CI (CI=true)
+# compiler warnings are errors.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build_dir="${MGAP_BUILD_DIR:-$root/build}"
@@ -13,4 +14,8 @@ if [ "${CI:-}" = "true" ]; then
 fi
 
 cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DMGAP_WERROR="$werror"
-cmake --build "$build_dir" --parallel "$(nproc)"
+targets=()
+for target in "$@"; do
+  targets+=(--target "$target")
+done
+cmake --build "$build_dir" --parallel "$(nproc)" "${targets[@]}"
