@@ -71,8 +71,8 @@ struct EncoderOptions {
 };
 
 // Data-parallel process group of a run, in the terms of torchrun's environment variables. Each
-// rank trains a copy of the model on its own tiles; gradients are averaged over the ranks every
-// step, so the ranks keep identical weights and rank 0 alone writes the outputs.
+// rank trains a copy of the model on its own tiles. Gradients are averaged over the ranks every
+// step, so the ranks keep identical weights, and rank 0 alone writes the outputs.
 struct DistributedOptions {
   int rank = 0;        // RANK, 0 to world_size - 1
   int world_size = 1;  // WORLD_SIZE; 1 trains in this process alone, without a process group

@@ -20,7 +20,8 @@ namespace {
 constexpr const char* kJoinKey = "mgap/ranks_joined";
 // Interval between reads of the join counter while waiting for peers.
 constexpr std::chrono::milliseconds kJoinPollInterval{20};
-// Gloo worker threads per process group: two per device, as torch.distributed uses.
+// Gloo worker threads of the process group. The trainer waits for each collective before it
+// starts the next, so more threads would stay idle.
 constexpr int kGlooThreads = 2;
 
 // The first line of an exception message; c10 errors append a multi-line backtrace.
@@ -38,9 +39,9 @@ bool is_loopback(const std::string& address) {
   return address == "localhost" || address.rfind("127.", 0) == 0 || address == "::1";
 }
 
-// The network device Gloo binds to, chosen as torch.distributed does: the interface named by
-// GLOO_SOCKET_IFNAME, else the loopback address when rank 0 is on this host's loopback, else the
-// address this host's name resolves to.
+// The network device Gloo binds to: the interface named by GLOO_SOCKET_IFNAME (the variable that
+// torch.distributed documents for this), else the loopback address when rank 0 is on this host's
+// loopback, else the address this host's name resolves to.
 std::shared_ptr<::gloo::transport::Device> make_gloo_device(const DistributedOptions& options) {
   if (const char* interface = std::getenv("GLOO_SOCKET_IFNAME"); interface != nullptr) {
     return c10d::ProcessGroupGloo::createDeviceForInterface(interface);
@@ -84,7 +85,8 @@ void wait_for(const c10::intrusive_ptr<c10d::Work>& work, const char* collective
 
 struct DataParallelGroup::Connection {
   c10::intrusive_ptr<c10d::TCPStore> store;
-  c10::intrusive_ptr<c10d::ProcessGroupGloo> group;  // declared last, so destroyed first
+  // Declared last, so it is destroyed before the store that it uses.
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
 };
 
 DataParallelGroup::DataParallelGroup(const DistributedOptions& options)
