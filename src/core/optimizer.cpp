@@ -493,6 +493,18 @@ void OptimizerOptions::validate(const BoundProblem& problem) const {
   if (!std::isfinite(feasibility_tolerance) || feasibility_tolerance <= 0.0) {
     throw InputError("the feasibility tolerance must be > 0");
   }
+  if (max_evaluations < 1) {
+    throw InputError(fmt::format(
+        "invalid --max-evaluations {}; use 1 or more evaluations per SLSQP start", max_evaluations));
+  }
+  if (num_threads < 0) {
+    throw InputError(fmt::format(
+        "invalid --threads {}; use 0 for one thread per core, or a positive count", num_threads));
+  }
+  if (!std::isfinite(relative_tolerance) || relative_tolerance <= 0.0) {
+    throw InputError(fmt::format("invalid relative tolerance {}; it must be > 0",
+                                 relative_tolerance));
+  }
 }
 
 OptimizationResult optimize(const BoundProblem& problem, const OptimizerOptions& options) {

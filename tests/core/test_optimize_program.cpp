@@ -161,6 +161,8 @@ TEST_CASE("bad input fails cleanly") {
       {"misspelled option", "--objectve minmax", "see --help"},
       {"missing output folder", "--output-not-an-option x", "see --help"},
       {"bad point density", "--evaluate point:0.5abc", "invalid number '0.5abc'"},
+      {"negative threads", "--threads -1", "invalid --threads -1"},
+      {"zero evaluations", "--max-evaluations 0", "invalid --max-evaluations 0"},
   };
   const fs::path sum = write_modified_density(folder, "sum.json", [](nlohmann::json& json) {
     json["atoms"][0]["mass"] = 0.3;
