@@ -28,10 +28,17 @@ struct CalibrationRun {
   std::vector<double> measured_error;  // balanced error = 1 - balanced accuracy, per test mpp
 };
 
-// Bound parameters plus the transfer length, the five numbers calibration fits.
+// Bound parameters plus the transfer length, the five numbers calibration fits. With a floor per
+// test mpp, bound.floor is 0 and `floors` gives lambda_t for each test mpp of the runs.
 struct CalibratedParameters {
   BoundParameters bound;
   double transfer_length = 0.5;
+  std::vector<double> floor_mpps;  // increasing; empty with one shared floor
+  std::vector<double> floors;      // [floor_mpps], lambda_t in error units
+
+  // lambda_t at `test_mpp`: floors[i] where floor_mpps[i] equals it (relative 1e-9), or
+  // bound.floor without per-mpp floors. Throws InputError for an mpp without a fitted floor.
+  double floor_at(double test_mpp) const;
 };
 
 struct CalibrationOptions {
@@ -40,6 +47,12 @@ struct CalibrationOptions {
   CalibratedParameters upper;
   // The ratio kernel fixes the transfer length through its exponent; the discrepancy kernel fits it.
   bool fit_transfer_length = true;
+  // Fit one floor lambda_t per test mpp instead of one shared lambda. The joint-optimal error of
+  // domain adaptation belongs to each target, and a benchmark whose classes are easier to tell
+  // apart at some mpps (whatever the training density) needs this to be fitted at all. Each
+  // lambda_t is profiled out: for given (A, beta, l, gamma) it is the mean residual at t over the
+  // runs, clamped to [lower.bound.floor, upper.bound.floor].
+  bool floor_per_mpp = false;
   int num_starts = 4;
   int max_evaluations = 4000;
   std::uint64_t seed = 0;

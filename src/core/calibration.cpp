@@ -1,12 +1,15 @@
 #include "mgap/calibration.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <map>
 #include <optional>
+#include <set>
 #include <nlopt.hpp>
 #include <sstream>
 
@@ -78,8 +81,10 @@ double effective_length(const TransferModelOptions& transfer, double transfer_le
                                                : transfer_length;
 }
 
-std::vector<double> predict(const PrecomputedRun& run, const CalibratedParameters& parameters,
-                            const TransferModelOptions& transfer) {
+// The bound without its floor, A n^-beta + gamma m / n, at each test mpp of the run.
+std::vector<double> predict_without_floor(const PrecomputedRun& run,
+                                          const CalibratedParameters& parameters,
+                                          const TransferModelOptions& transfer) {
   const double length = effective_length(transfer, parameters.transfer_length);
   const BoundParameters& bound = parameters.bound;
   std::vector<double> predicted;
@@ -92,21 +97,63 @@ std::vector<double> predict(const PrecomputedRun& run, const CalibratedParameter
       weighted_discrepancy += weight * delta * kernel;
     }
     predicted.push_back(bound.amplitude * std::pow(coverage, -bound.exponent) +
-                        bound.discrepancy_weight * weighted_discrepancy / coverage + bound.floor);
+                        bound.discrepancy_weight * weighted_discrepancy / coverage);
   }
   return predicted;
+}
+
+std::vector<double> predict(const PrecomputedRun& run, const CalibratedParameters& parameters,
+                            const TransferModelOptions& transfer) {
+  std::vector<double> predicted = predict_without_floor(run, parameters, transfer);
+  for (std::size_t t = 0; t < predicted.size(); ++t) {
+    predicted[t] += parameters.floor_at(run.run->test_mpps[t]);
+  }
+  return predicted;
+}
+
+// Sets the per-mpp floors of `parameters` to the mean residual of the floorless bound at each
+// test mpp over `runs`, clamped to [low, high]: the least-squares optimum for fixed other
+// parameters.
+void profile_floors(const std::vector<const PrecomputedRun*>& runs, CalibratedParameters& parameters,
+                    const TransferModelOptions& transfer, double low, double high) {
+  std::map<double, std::pair<double, int>> residuals;  // mpp -> (sum, count)
+  for (const PrecomputedRun* run : runs) {
+    const std::vector<double> predicted = predict_without_floor(*run, parameters, transfer);
+    for (std::size_t t = 0; t < predicted.size(); ++t) {
+      auto& [sum, count] = residuals[run->run->test_mpps[t]];
+      sum += run->run->measured_error[t] - predicted[t];
+      ++count;
+    }
+  }
+  parameters.floor_mpps.clear();
+  parameters.floors.clear();
+  for (const auto& [mpp, entry] : residuals) {
+    parameters.floor_mpps.push_back(mpp);
+    parameters.floors.push_back(std::clamp(entry.first / entry.second, low, high));
+  }
 }
 
 struct FitProblem {
   const std::vector<const PrecomputedRun*>* runs = nullptr;
   const TransferModelOptions* transfer = nullptr;
+  const CalibrationOptions* options = nullptr;
   int evaluations = 0;
 };
+
+// The parameters at the point x, with per-mpp floors profiled out when the options ask for them.
+CalibratedParameters parameters_at(const FitProblem& problem, const double* x) {
+  CalibratedParameters parameters = from_vector(std::vector<double>(x, x + kNumParameters));
+  if (problem.options->floor_per_mpp) {
+    profile_floors(*problem.runs, parameters, *problem.transfer,
+                   problem.options->lower.bound.floor, problem.options->upper.bound.floor);
+  }
+  return parameters;
+}
 
 double sum_of_squares(unsigned, const double* x, double*, void* data) {
   auto& problem = *static_cast<FitProblem*>(data);
   ++problem.evaluations;
-  const CalibratedParameters parameters = from_vector(std::vector<double>(x, x + kNumParameters));
+  const CalibratedParameters parameters = parameters_at(problem, x);
   double total = 0.0;
   for (const PrecomputedRun* run : *problem.runs) {
     const std::vector<double> predicted = predict(*run, parameters, *problem.transfer);
@@ -133,6 +180,10 @@ FitOutcome fit(const std::vector<const PrecomputedRun*>& runs, const TransferMod
   if (!options.fit_transfer_length) {
     lower[2] = upper[2] = initial[2] = transfer.transfer_length;
   }
+  if (options.floor_per_mpp) {
+    // The shared floor stays 0; the per-mpp floors are profiled out at every evaluation.
+    lower[4] = upper[4] = initial[4] = 0.0;
+  }
 
   FitOutcome best;
   RandomEngine engine(options.seed);
@@ -144,7 +195,7 @@ FitOutcome fit(const std::vector<const PrecomputedRun*>& runs, const TransferMod
         x[i] = lower[i] + (upper[i] - lower[i]) * uniform01(engine);
       }
     }
-    FitProblem problem{&runs, &transfer, 0};
+    FitProblem problem{&runs, &transfer, &options, 0};
     nlopt::opt solver(nlopt::LN_BOBYQA, kNumParameters);
     solver.set_lower_bounds(lower);
     solver.set_upper_bounds(upper);
@@ -166,7 +217,7 @@ FitOutcome fit(const std::vector<const PrecomputedRun*>& runs, const TransferMod
     best.evaluations += problem.evaluations;
     if (value < best.sum_of_squares) {
       best.sum_of_squares = value;
-      best.parameters = from_vector(x);
+      best.parameters = parameters_at(problem, x.data());
       best.message = message;
     }
   }
@@ -232,7 +283,14 @@ CalibrationReport calibrate_bound(const std::vector<CalibrationRun>& runs,
   for (const CalibrationRun& run : runs) {
     num_points += run.measured_error.size();
   }
-  const std::size_t num_fitted = options.fit_transfer_length ? 5 : 4;
+  std::size_t num_fitted = options.fit_transfer_length ? 5 : 4;
+  if (options.floor_per_mpp) {
+    std::set<double> mpps;
+    for (const CalibrationRun& run : runs) {
+      mpps.insert(run.test_mpps.begin(), run.test_mpps.end());
+    }
+    num_fitted += mpps.size() - 1;
+  }
   if (num_points <= num_fitted) {
     spdlog::warn("calibration fits {} parameters to only {} errors, so R^2 is meaningless; add runs",
                  num_fitted, num_points);
@@ -311,6 +369,20 @@ CalibrationReport calibrate_bound(const std::vector<CalibrationRun>& runs,
   return report;
 }
 
+double CalibratedParameters::floor_at(double test_mpp) const {
+  if (floor_mpps.empty()) {
+    return bound.floor;
+  }
+  for (std::size_t i = 0; i < floor_mpps.size(); ++i) {
+    if (std::abs(floor_mpps[i] - test_mpp) <= 1e-9 * floor_mpps[i]) {
+      return floors[i];
+    }
+  }
+  throw InputError(fmt::format("no calibrated floor at test mpp {}; the calibration runs measured "
+                               "only {}",
+                               test_mpp, fmt::join(floor_mpps, ", ")));
+}
+
 nlohmann::json CalibrationReport::to_json() const {
   auto number_or_null = [](double value) {
     return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr);
@@ -321,8 +393,13 @@ nlohmann::json CalibrationReport::to_json() const {
                        {"rms_residual", run.rms_residual},
                        {"leave_one_out_rms", number_or_null(run.leave_one_out_rms)}});
   }
+  nlohmann::json floors = nlohmann::json::array();
+  for (std::size_t i = 0; i < parameters.floor_mpps.size(); ++i) {
+    floors.push_back({{"test_mpp", parameters.floor_mpps[i]}, {"floor", parameters.floors[i]}});
+  }
   return {{"parameters", parameters.bound.to_json()},
           {"transfer_length", parameters.transfer_length},
+          {"floor_per_mpp", floors},
           {"r_squared", number_or_null(r_squared)},
           {"rms_residual", rms_residual},
           {"leave_one_out_rms", number_or_null(leave_one_out_rms)},

@@ -2,6 +2,7 @@
 // to every run so far, and the next density.
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include "loop_bound.hpp"
@@ -67,13 +68,27 @@ std::string calibration_runs_csv(const std::vector<LoopRun>& runs, int round) {
 }
 
 void log_calibration(int round, const CalibrationReport& report) {
+  const std::string floors =
+      report.parameters.floor_mpps.empty()
+          ? fmt::format("{:.4g}", report.parameters.bound.floor)
+          : fmt::format("{:.3f} per test mpp", fmt::join(report.parameters.floors, "/"));
   spdlog::info(
-      "round {}: calibrated A={:.4g} beta={:.4g} l={:.4g} gamma={:.4g} lambda={:.4g}, R^2={:.3f}, "
+      "round {}: calibrated A={:.4g} beta={:.4g} l={:.4g} gamma={:.4g} lambda={}, R^2={:.3f}, "
       "RMS residual {:.4f}, leave-one-run-out RMS {:.4f}",
       round, report.parameters.bound.amplitude, report.parameters.bound.exponent,
-      report.parameters.transfer_length, report.parameters.bound.discrepancy_weight,
-      report.parameters.bound.floor, report.r_squared, report.rms_residual,
-      report.leave_one_out_rms);
+      report.parameters.transfer_length, report.parameters.bound.discrepancy_weight, floors,
+      report.r_squared, report.rms_residual, report.leave_one_out_rms);
+}
+
+// The calibrated bound at `test_mpps`, with the floor of each test mpp.
+std::vector<double> bound_with_floors(const SamplingDensity& density, const TransferModel& model,
+                                      const CalibratedParameters& calibrated,
+                                      const std::vector<double>& test_mpps) {
+  std::vector<double> bound = evaluate_bound(density, model, calibrated.bound, test_mpps).bound;
+  for (std::size_t t = 0; t < bound.size(); ++t) {
+    bound[t] += calibrated.floor_at(test_mpps[t]) - calibrated.bound.floor;
+  }
+  return bound;
 }
 
 }  // namespace
@@ -146,10 +161,11 @@ RoundBound calibrate_and_optimize(const LoopOptions& options, int round,
   result.round.next_objective = optimum.objective;
 
   // 3. Forecasts at the test mpps: the next density, and every run of this round's fit.
+  const CalibratedParameters& calibrated = result.round.calibration.parameters;
   const std::vector<double>& test_mpps = runs.back().test_mpps;
-  result.next_forecast = evaluate_bound(*result.next_density, model, parameters, test_mpps).bound;
+  result.next_forecast = bound_with_floors(*result.next_density, model, calibrated, test_mpps);
   for (const SamplingDensity& density : densities) {
-    result.fitted.push_back(evaluate_bound(density, model, parameters, test_mpps).bound);
+    result.fitted.push_back(bound_with_floors(density, model, calibrated, test_mpps));
   }
 
   std::vector<std::pair<std::string, BoundCurve>> curves = {

@@ -12,8 +12,11 @@ LoopOptions::LoopOptions() {
   objective.objective = Objective::kMinMax;
   // Intervals are not used by the loop: the power-law fit of the point estimates drives the bound.
   discrepancy.num_bootstrap = 0;
-  // Each run writes its checkpoint at the end only, and draws no bar inside a loop's log.
+  // Each run writes its checkpoint at the end only.
   train.checkpoint_every = 0;
+  // Benchmarks are easier at some mpps than at others whatever the training density, which one
+  // shared floor cannot fit.
+  calibration.floor_per_mpp = true;
 }
 
 void LoopOptions::validate() const {

@@ -61,6 +61,49 @@ TEST_CASE("calibration recovers generating parameters") {
   REQUIRE(report.runs.size() == 4);
 }
 
+TEST_CASE("calibration recovers per-mpp floors") {
+  // The measured errors are the floorless bound plus a floor that rises with the test mpp's
+  // difficulty, as on a benchmark whose classes are harder to tell apart at some mpps.
+  CalibratedParameters truth;
+  truth.bound = {0.1, 0.6, 0.08, 0.0};
+  truth.transfer_length = 0.8;
+  std::vector<CalibrationRun> runs = synthetic_runs(truth);
+  const std::vector<double> floors = {0.30, 0.25, 0.20, 0.16, 0.12, 0.09, 0.10};
+  for (CalibrationRun& run : runs) {
+    for (std::size_t t = 0; t < run.measured_error.size(); ++t) {
+      run.measured_error[t] += floors[t];
+    }
+  }
+
+  CalibrationOptions options;
+  options.num_starts = 2;
+  options.floor_per_mpp = true;
+  const CalibrationReport report =
+      calibrate_bound(runs, TransferModelOptions{}, NormalizedDiscrepancy::power_law(1.0, 1.0), options);
+  // Noise-free data: BOBYQA's tolerance bounds the error of every parameter well below 1e-4.
+  constexpr double kRecoveryTolerance = 1e-4;
+  CHECK(report.parameters.bound.amplitude == doctest::Approx(0.1).epsilon(kRecoveryTolerance));
+  CHECK(report.parameters.bound.exponent == doctest::Approx(0.6).epsilon(kRecoveryTolerance));
+  CHECK(report.parameters.bound.discrepancy_weight == doctest::Approx(0.08).epsilon(kRecoveryTolerance));
+  CHECK(report.parameters.transfer_length == doctest::Approx(0.8).epsilon(kRecoveryTolerance));
+  CHECK(report.parameters.bound.floor == 0.0);
+  REQUIRE(report.parameters.floor_mpps == test_mpps());
+  for (std::size_t t = 0; t < floors.size(); ++t) {
+    CHECK(report.parameters.floors[t] == doctest::Approx(floors[t]).epsilon(kRecoveryTolerance));
+    CHECK(report.parameters.floor_at(test_mpps()[t]) == report.parameters.floors[t]);
+  }
+  CHECK(report.r_squared > 1.0 - 1e-8);
+  CHECK(report.leave_one_out_rms < 1e-4);
+  CHECK_THROWS_AS(report.parameters.floor_at(0.3), InputError);
+
+  // One shared floor cannot follow the difficulty per mpp, so its fit is clearly worse.
+  options.floor_per_mpp = false;
+  const CalibrationReport shared =
+      calibrate_bound(runs, TransferModelOptions{}, NormalizedDiscrepancy::power_law(1.0, 1.0), options);
+  CHECK(shared.r_squared < 0.9);
+  CHECK(shared.parameters.floor_mpps.empty());
+}
+
 TEST_CASE("calibration reports misfit honestly") {
   // Errors that no bound can produce (higher at the standard mpps under DU) leave a visible misfit.
   CalibratedParameters truth;

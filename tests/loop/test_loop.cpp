@@ -89,6 +89,8 @@ mgap::LoopOptions tiny_loop(const fs::path& output) {
   options.evaluation.num_threads = 1;
   options.optimizer.num_starts = 2;
   options.optimizer.num_threads = 1;
+  // mgap-optimize calibrates with one shared floor, and a test compares the two.
+  options.calibration.floor_per_mpp = false;
   options.seed = 7;
   return options;
 }
@@ -224,6 +226,32 @@ TEST_CASE("forecast equals mgap-optimize evaluation") {
   for (std::size_t t = 0; t < evaluated.size(); ++t) {
     CHECK(evaluated[t] == doctest::Approx(optimized.bound_prediction[t]).epsilon(kSameBound));
   }
+}
+
+TEST_CASE("per-mpp floors fit every mpp") {
+  // With a floor per test mpp profiled out, the fitted bound's residuals average to zero over the
+  // runs at every test mpp whose floor is not clamped to [0, 1].
+  mgap::LoopOptions options = tiny_loop(mgap::test::fresh_folder("loop_floors") / "out");
+  options.rounds = 0;
+  options.calibration.floor_per_mpp = true;
+  const mgap::LoopReport report = mgap::run_loop(options);
+  REQUIRE(report.runs.size() == 2);
+  REQUIRE(report.rounds.size() == 1);
+  const mgap::CalibratedParameters& fitted = report.rounds[0].calibration.parameters;
+  REQUIRE(fitted.floors.size() == 7);
+  CHECK(fitted.bound.floor == 0.0);
+  for (std::size_t t = 0; t < fitted.floors.size(); ++t) {
+    CAPTURE(fitted.floor_mpps[t]);
+    double mean_residual = 0.0;
+    for (const mgap::LoopRun& run : report.runs) {
+      mean_residual += (1.0 - run.balanced_accuracy[t]) - run.bound_prediction[t];
+    }
+    mean_residual /= 2.0;
+    if (fitted.floors[t] > 0.0 && fitted.floors[t] < 1.0) {
+      CHECK(std::abs(mean_residual) < 1e-12);
+    }
+  }
+  CHECK(fs::is_regular_file(report.history_path.parent_path() / "round_0/next_density.json"));
 }
 
 TEST_CASE("resume reuses runs bit for bit") {

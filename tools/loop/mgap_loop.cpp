@@ -28,6 +28,7 @@ struct ProgramOptions {
   std::string calibrate_with = "logreg";
   std::string estimator = "mmd";
   bool no_progress = false;
+  bool shared_floor = false;
 };
 
 // --slides: "procedural", or a comma-separated list whose items are slide files or folders.
@@ -71,6 +72,7 @@ mgap::LoopOptions loop_options(const ProgramOptions& program, mgap::LoopOptions 
     options.evaluation.classifiers.push_back(mgap::classifier_kind_from_string(name));
   }
   options.calibration_classifier = mgap::classifier_kind_from_string(program.calibrate_with);
+  options.calibration.floor_per_mpp = !program.shared_floor;
   options.discrepancy.estimator = mgap::discrepancy_estimator_from_string(program.estimator);
   options.train.progress_bar = !program.no_progress;
   options.seed = common.seed;
@@ -191,6 +193,9 @@ int main(int argc, char** argv) {
   app.add_option("--targets", options.targets,
                  "Target mpps of the bound: test, grid:N or a list of mpps")
       ->capture_default_str()
+      ->group("Bound");
+  app.add_flag("--shared-floor", program.shared_floor,
+               "Fit one floor lambda for every test mpp instead of one per test mpp")
       ->group("Bound");
   app.add_option("--objective", program.objective,
                  "minmax (worst target) or maxavg (mean over targets) of the calibrated bound")
