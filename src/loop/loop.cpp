@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cmath>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -50,6 +51,45 @@ std::vector<loop::RunPlan> baseline_plans(const LoopOptions& options) {
           loop::RunPlan{0, "cu", "cu",
                         make_continuous_uniform(options.domain, options.coordinate, options.bins),
                         runs / "cu"}};
+}
+
+// Whether two densities draw the same mpps: same coordinate, bins and atoms, and masses equal up
+// to the optimizer's rounding.
+bool same_distribution(const SamplingDensity& a, const SamplingDensity& b) {
+  constexpr double kMassTolerance = 1e-12;
+  if (a.coordinate() != b.coordinate() || a.edges_mpp().size() != b.edges_mpp().size() ||
+      a.atoms().size() != b.atoms().size()) {
+    return false;
+  }
+  for (std::size_t i = 0; i < a.edges_mpp().size(); ++i) {
+    if (std::abs(a.edges_mpp()[i] - b.edges_mpp()[i]) > 1e-12 * a.edges_mpp()[i]) {
+      return false;
+    }
+  }
+  for (std::size_t k = 0; k < a.bin_masses().size(); ++k) {
+    if (std::abs(a.bin_masses()[k] - b.bin_masses()[k]) > kMassTolerance) {
+      return false;
+    }
+  }
+  for (std::size_t i = 0; i < a.atoms().size(); ++i) {
+    if (a.atoms()[i].mpp != b.atoms()[i].mpp ||
+        std::abs(a.atoms()[i].mass - b.atoms()[i].mass) > kMassTolerance) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The earlier run trained with the same distribution as `plan`, if any: training it again with
+// the same seed would give the same encoder.
+const LoopRun* earlier_equivalent_run(const loop::RunPlan& plan, const std::vector<LoopRun>& runs,
+                                      const std::vector<SamplingDensity>& densities) {
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    if (same_distribution(plan.density, densities[i])) {
+      return &runs[i];
+    }
+  }
+  return nullptr;
 }
 
 loop::RunPlan optimized_plan(int round, const loop::RoundBound& previous) {
@@ -154,7 +194,16 @@ LoopReport run_loop(const LoopOptions& options) {
         round == 0 ? baseline_plans(options) : std::vector{optimized_plan(round, previous)};
     for (const loop::RunPlan& plan : plans) {
       LoopRun run;
-      if (!(options.resume && loop::load_completed_run(options, plan, run))) {
+      if (const LoopRun* twin = earlier_equivalent_run(plan, report.runs, densities)) {
+        spdlog::warn("round {}: the {} density equals the density of {}, so its results are "
+                     "reused instead of training the same encoder again",
+                     round, plan.name, twin->folder.generic_string());
+        run = *twin;
+        run.round = plan.round;
+        run.name = plan.name;
+        run.distribution = plan.distribution;
+        run.reused = true;
+      } else if (!(options.resume && loop::load_completed_run(options, plan, run))) {
         run = loop::execute_run(options, plan, *tiles, folds);
       }
       if (round > 0) {

@@ -140,6 +140,13 @@ RoundBound calibrate_and_optimize(const LoopOptions& options, int round,
   result.round.calibration =
       calibrate_bound(calibration_runs(runs, densities), transfer, discrepancy, calibration);
   log_calibration(round, result.round.calibration);
+  const BoundParameters& fitted = result.round.calibration.parameters.bound;
+  if (fitted.amplitude == 0.0 && fitted.discrepancy_weight == 0.0) {
+    spdlog::warn("round {}: the calibrated bound does not depend on the sampling density (A = 0 "
+                 "and gamma = 0): the measured errors do not tell the trained densities apart, so "
+                 "every density is optimal and the optimizer keeps its first start",
+                 round);
+  }
   nlohmann::json calibration_json = result.round.calibration.to_json();
   calibration_json["program"] = "mgap-loop";
   calibration_json["round"] = round;
