@@ -189,6 +189,7 @@ LoopReport run_loop(const LoopOptions& options) {
   std::vector<SamplingDensity> densities;  // of report.runs, same order
   loop::RoundBound previous;
   for (int round = 0; round <= options.rounds; ++round) {
+    fs::create_directories(options.output_dir / loop::round_folder(round));
     const std::size_t first_run = report.runs.size();
     const std::vector<loop::RunPlan> plans =
         round == 0 ? baseline_plans(options) : std::vector{optimized_plan(round, previous)};

@@ -254,6 +254,28 @@ TEST_CASE("per-mpp floors fit every mpp") {
   CHECK(fs::is_regular_file(report.history_path.parent_path() / "round_0/next_density.json"));
 }
 
+TEST_CASE("loop reuses an equal density") {
+  // With A = 0 and gamma = 0 the calibrated bound ignores the density, every density is optimal,
+  // and the optimizer returns its first start, CU, which round 0 trained already.
+  mgap::LoopOptions options = tiny_loop(mgap::test::fresh_folder("loop_twin") / "out");
+  options.calibration.floor_per_mpp = true;
+  options.calibration.initial.bound.amplitude = 0.0;
+  options.calibration.upper.bound.amplitude = 0.0;
+  options.calibration.initial.bound.discrepancy_weight = 0.0;
+  options.calibration.upper.bound.discrepancy_weight = 0.0;
+  const mgap::LoopReport report = mgap::run_loop(options);
+  REQUIRE(report.runs.size() == 3);
+  const mgap::LoopRun& cu = report.runs[1];
+  const mgap::LoopRun& optimized = report.runs[2];
+  CHECK(optimized.reused);
+  CHECK(optimized.folder == cu.folder);
+  CHECK(optimized.distribution == "round_0/next_density.json");
+  CHECK(optimized.balanced_accuracy == cu.balanced_accuracy);
+  CHECK_FALSE(fs::exists(report.history_path.parent_path() / "round_1" / "runs"));
+  CHECK(fs::is_regular_file(report.history_path.parent_path() / "round_1" / "discrepancy.json"));
+  CHECK(fs::is_regular_file(report.history_path.parent_path() / "round_1" / "next_density.json"));
+}
+
 TEST_CASE("resume reuses runs bit for bit") {
   const mgap::LoopReport& first = tiny_report();
   const std::string history = mgap::read_text_file(first.history_path);
