@@ -12,7 +12,7 @@ build_dir="${MGAP_BUILD_DIR:-$root/build}"
 output_dir="${MGAP_OUTPUT_DIR:-$root/results/main}"
 steps="${MGAP_MAIN_STEPS:-300}"
 
-bash "$root/scripts/build.sh" mgap-dataset mgap-loop
+bash "$root/scripts/build.sh" mgap-dataset mgap-loop mgap-optimize mgap-sample
 bin="$build_dir/bin"
 
 start=$(date +%s)

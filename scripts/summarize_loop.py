@@ -31,15 +31,16 @@ def markdown(frame, float_format="{:.3f}"):
 def accuracy_table(folder, history):
     """Balanced accuracy per run and test mpp for both classifiers, and the bound's prediction."""
     rows = []
-    for run, group in history.groupby("run", sort=False):
+    for (round_index, distribution), group in history.groupby(["round", "distribution"],
+                                                             sort=False):
+        run = group["run"].iloc[0]
         knn = pd.read_csv(folder / run / "evaluation" / "results_knn.csv")
-        run_json = json.loads((folder / run / "run.json").read_text())
-        name = f"{run_json['name']} (round {run_json['round']})"
+        name = f"{distribution} (round {round_index})"
         rows.append([name, "linear probe"] + list(group["balanced_accuracy"]))
         rows.append([name, "kNN"] + list(knn["Avg_balanced_accuracy"]))
         rows.append([name, f"1 - bound ({group['prediction'].iloc[0]})"]
                     + list(1.0 - group["bound_prediction"]))
-    mpps = list(history.groupby("run", sort=False).get_group(history["run"].iloc[0])["test_mpp"])
+    mpps = list(history[history["run"] == history["run"].iloc[0]]["test_mpp"].drop_duplicates())
     columns = ["run", "measure"] + [f"{mpp:g}" for mpp in mpps]
     frame = pd.DataFrame(rows, columns=columns)
     standard = [f"{mpp:g}" for mpp in mpps if mpp in STANDARD_MPPS]

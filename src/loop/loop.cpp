@@ -3,8 +3,10 @@
 #include "mgap/loop.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <memory>
@@ -15,6 +17,7 @@
 #include "mgap/atomic_file.hpp"
 #include "mgap/density.hpp"
 #include "mgap/error.hpp"
+#include "mgap/targets.hpp"
 #include "mgap/version.hpp"
 
 namespace mgap {
@@ -23,8 +26,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
+constexpr const char* kOptionsFile = "loop_options.json";
+
 // Rejects a folder that already contains files unless the loop resumes in it.
-void prepare_output_folder(const LoopOptions& options) {
+void check_output_folder(const LoopOptions& options) {
   const fs::path& folder = options.output_dir;
   if (fs::exists(folder) && !fs::is_directory(folder)) {
     throw InputError("--output-dir '" + folder.string() + "' is a file; name a folder");
@@ -34,7 +39,88 @@ void prepare_output_folder(const LoopOptions& options) {
                      "' is not empty; pass --resume to continue the loop in it, or name a new "
                      "folder");
   }
-  fs::create_directories(folder);
+}
+
+// A resumed loop must use the options its runs were trained and evaluated with. Compares the
+// options with those the loop stored when it started, and names the first one that differs.
+void check_resumed_options(const LoopOptions& options, const nlohmann::json& current) {
+  const fs::path path = options.output_dir / kOptionsFile;
+  if (!fs::is_regular_file(path)) {
+    if (!fs::is_empty(options.output_dir)) {
+      throw InputError("--output-dir '" + options.output_dir.string() + "' has no " +
+                       kOptionsFile + ", so it was not made by mgap-loop; name a new folder");
+    }
+    return;
+  }
+  const nlohmann::json stored = nlohmann::json::parse(read_text_file(path), nullptr, false);
+  if (stored.is_discarded()) {
+    throw InputError("'" + path.string() + "' is not valid JSON; name a new --output-dir");
+  }
+  for (const auto& [key, value] : current.items()) {
+    if (key == "rounds") {
+      continue;  // a resumed loop may run more (or fewer) rounds
+    }
+    if (!stored.contains(key) || stored.at(key) != value) {
+      throw InputError(fmt::format(
+          "--resume: option '{}' is {} but the loop in '{}' was started with {}; resume with the "
+          "same options, or name a new --output-dir",
+          key, value.dump(), options.output_dir.string(),
+          stored.contains(key) ? stored.at(key).dump() : "nothing"));
+    }
+  }
+}
+
+// The mpps the benchmark has tiles at (its mpp_{mpp} folders).
+std::vector<double> benchmark_mpps(const fs::path& root) {
+  std::vector<double> mpps;
+  for (const auto& entry : fs::directory_iterator(root)) {
+    const std::string name = entry.path().filename().string();
+    if (entry.is_directory() && name.rfind("mpp_", 0) == 0) {
+      try {
+        mpps.push_back(std::stod(name.substr(4)));
+      } catch (const std::exception&) {
+        continue;
+      }
+    }
+  }
+  std::sort(mpps.begin(), mpps.end());
+  return mpps;
+}
+
+// Checks, before anything is trained, what would otherwise fail after the first runs.
+void check_before_training(const LoopOptions& options) {
+  const std::vector<double> available = benchmark_mpps(options.benchmark_root);
+  if (available.empty()) {
+    throw InputError("the benchmark '" + options.benchmark_root.string() +
+                     "' has no mpp_{mpp} folders; build one with mgap-dataset build");
+  }
+  for (const double mpp : options.evaluation.test_mpps) {
+    const bool found = std::any_of(available.begin(), available.end(), [mpp](double other) {
+      return std::abs(other - mpp) <= 1e-9 * mpp;
+    });
+    if (!found) {
+      throw InputError(fmt::format("the benchmark has no tiles at test mpp {}; choose --test-mpps "
+                                   "among its mpps {}",
+                                   mpp, fmt::join(available, ", ")));
+    }
+  }
+  for (const double mpp : available) {
+    if (options.evaluation.test_mpps.empty() && !options.domain.contains(mpp)) {
+      throw InputError(fmt::format("the benchmark's mpp {} lies outside the domain [{}, {}]; "
+                                   "widen --domain or choose --test-mpps inside it",
+                                   mpp, options.domain.lo_mpp, options.domain.hi_mpp));
+    }
+  }
+  const auto& classifiers = options.evaluation.classifiers;
+  if (std::find(classifiers.begin(), classifiers.end(), options.calibration_classifier) ==
+      classifiers.end()) {
+    throw InputError("--calibrate-with " + to_string(options.calibration_classifier) +
+                     " names a classifier that --classifier leaves out; add it to --classifier");
+  }
+  parse_targets(options.targets, "", options.domain, options.coordinate);
+  TrainOptions train = options.train;
+  train.output_dir = options.output_dir / "check";
+  train.validate();
 }
 
 std::unique_ptr<TrainingTileSource> open_tiles(const LoopOptions& options) {
@@ -102,13 +188,34 @@ nlohmann::json options_to_json(const LoopOptions& options) {
   for (const fs::path& slide : options.slides) {
     slides.push_back(slide.string());
   }
+  const TrainOptions& train = options.train;
+  std::vector<std::string> classifiers;
+  for (const ClassifierKind kind : options.evaluation.classifiers) {
+    classifiers.push_back(to_string(kind));
+  }
   return {{"rounds", options.rounds},
           {"slides", slides.empty() ? nlohmann::json("procedural") : nlohmann::json(slides)},
+          {"slide_mpp_override", options.slide_open.mpp.override_mpp.value_or(0.0)},
           {"benchmark", options.benchmark_root.string()},
-          {"steps", options.train.steps},
-          {"batch_size", options.train.batch_size},
-          {"tile_size", options.train.tile_size},
-          {"embedding_dim", options.train.encoder.embedding_dim()},
+          {"steps", train.steps},
+          {"batch_size", train.batch_size},
+          {"tile_size", train.tile_size},
+          {"embedding_dim", train.encoder.embedding_dim()},
+          {"encoder", {{"base_channels", train.encoder.base_channels},
+                       {"head_hidden_dim", train.encoder.head_hidden_dim},
+                       {"head_bottleneck_dim", train.encoder.head_bottleneck_dim},
+                       {"num_prototypes", train.encoder.num_prototypes}}},
+          {"learning_rate", train.learning_rate},
+          {"min_learning_rate", train.min_learning_rate},
+          {"weight_decay", train.weight_decay},
+          {"warmup_steps", train.warmup_steps},
+          {"teacher_momentum", train.teacher_momentum},
+          {"teacher_temperature", train.teacher_temperature},
+          {"student_temperature", train.student_temperature},
+          {"center_momentum", train.center_momentum},
+          {"test_mpps", options.evaluation.test_mpps},
+          {"classifiers", classifiers},
+          {"floor_per_mpp", options.calibration.floor_per_mpp},
           {"domain_mpp", {options.domain.lo_mpp, options.domain.hi_mpp}},
           {"coordinate", to_string(options.coordinate)},
           {"bins", options.bins},
@@ -179,9 +286,16 @@ std::string history_csv(const std::vector<LoopRun>& runs) {
 LoopReport run_loop(const LoopOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   options.validate();
-  prepare_output_folder(options);
+  check_output_folder(options);
+  check_before_training(options);
   const loop::BenchmarkFolds folds = loop::read_benchmark_folds(options.benchmark_root);
   const std::unique_ptr<TrainingTileSource> tiles = open_tiles(options);
+  const nlohmann::json run_options = options_to_json(options);
+  if (options.resume && fs::is_directory(options.output_dir)) {
+    check_resumed_options(options, run_options);
+  }
+  fs::create_directories(options.output_dir);
+  write_file_atomically(options.output_dir / kOptionsFile, run_options.dump(2) + "\n");
 
   LoopReport report;
   report.history_path = options.output_dir / "history.csv";

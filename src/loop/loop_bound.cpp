@@ -36,10 +36,24 @@ NormalizedDiscrepancy normalized(const DiscrepancyModel& model) {
   return result;
 }
 
+// Whether run i repeats the measurements of an earlier run (a density the loop had trained
+// already), which must not count twice in the calibration.
+bool repeats_earlier_run(const std::vector<LoopRun>& runs, std::size_t i) {
+  for (std::size_t j = 0; j < i; ++j) {
+    if (runs[j].folder == runs[i].folder) {
+      return true;
+    }
+  }
+  return false;
+}
+
 std::vector<CalibrationRun> calibration_runs(const std::vector<LoopRun>& runs,
                                              const std::vector<SamplingDensity>& densities) {
   std::vector<CalibrationRun> result;
   for (std::size_t i = 0; i < runs.size(); ++i) {
+    if (repeats_earlier_run(runs, i)) {
+      continue;
+    }
     std::vector<double> measured_error;
     for (const double accuracy : runs[i].balanced_accuracy) {
       measured_error.push_back(1.0 - accuracy);
@@ -54,7 +68,11 @@ std::vector<CalibrationRun> calibration_runs(const std::vector<LoopRun>& runs,
 // files are named relative to the CSV's folder.
 std::string calibration_runs_csv(const std::vector<LoopRun>& runs, int round) {
   std::string text = "run,density,test_mpp,balanced_error\n";
-  for (const LoopRun& run : runs) {
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    if (repeats_earlier_run(runs, i)) {
+      continue;
+    }
+    const LoopRun& run = runs[i];
     std::string density = run.distribution;
     if (density != "du" && density != "cu") {
       density = fs::path(density).lexically_relative(round_folder(round)).generic_string();

@@ -26,6 +26,10 @@ void LoopOptions::validate() const {
   if (benchmark_root.empty()) {
     throw InputError("no --benchmark given; pass a TCGA-MS benchmark folder with labels.csv");
   }
+  if (!std::filesystem::is_directory(benchmark_root)) {
+    throw InputError("benchmark folder '" + benchmark_root.string() +
+                     "' not found; check the --benchmark path");
+  }
   if (!std::filesystem::is_regular_file(benchmark_root / "labels.csv")) {
     throw InputError("the benchmark '" + benchmark_root.string() +
                      "' has no labels.csv; build one with mgap-dataset build");

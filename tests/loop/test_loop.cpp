@@ -286,6 +286,13 @@ TEST_CASE("resume reuses runs bit for bit") {
     CHECK(run.reused);
   }
   CHECK(mgap::read_text_file(second.history_path) == history);
+
+  // Runs trained with other options must not be reused: the loop names the option and writes
+  // nothing.
+  options.train.steps = 4;
+  CHECK_THROWS_WITH_AS(mgap::run_loop(options), doctest::Contains("option 'steps' is 4"),
+                       mgap::InputError);
+  CHECK(mgap::read_text_file(second.history_path) == history);
 }
 
 TEST_CASE("loop refuses a used folder") {
@@ -316,6 +323,20 @@ TEST_CASE("mgap-loop rejects bad input") {
     CHECK(run.exit_status == 2);
     CHECK(run.output.find("test mpp 4") != std::string::npos);
   }
+  SUBCASE("test mpp missing from the benchmark") {
+    const auto run = mgap::test::run_program(
+        "mgap-loop", "--benchmark " + benchmark + " --test-mpps 0.5,0.3 --output-dir " +
+                         (folder / "e").string());
+    CHECK(run.exit_status == 2);
+    CHECK(run.output.find("no tiles at test mpp 0.3") != std::string::npos);
+  }
+  SUBCASE("calibration classifier left out") {
+    const auto run = mgap::test::run_program(
+        "mgap-loop", "--benchmark " + benchmark + " --classifier knn --output-dir " +
+                         (folder / "f").string());
+    CHECK(run.exit_status == 2);
+    CHECK(run.output.find("--calibrate-with logreg") != std::string::npos);
+  }
   SUBCASE("missing slide") {
     const auto run = mgap::test::run_program(
         "mgap-loop", "--benchmark " + benchmark + " --slides /nonexistent/slide.tif --output-dir " +
@@ -326,4 +347,6 @@ TEST_CASE("mgap-loop rejects bad input") {
   CHECK_FALSE(fs::exists(folder / "b"));
   CHECK_FALSE(fs::exists(folder / "c"));
   CHECK_FALSE(fs::exists(folder / "d"));
+  CHECK_FALSE(fs::exists(folder / "e"));
+  CHECK_FALSE(fs::exists(folder / "f"));
 }

@@ -51,6 +51,11 @@ std::vector<std::filesystem::path> expand_slides(const std::string& text) {
 mgap::LoopOptions loop_options(const ProgramOptions& program, mgap::LoopOptions options,
                                const mgap::cli::CommonOptions& common) {
   options.slides = expand_slides(program.slides);
+  if (!(program.slide_mpp >= 0.0)) {
+    throw mgap::InputError(fmt::format("invalid --slide-mpp {}; give the pixel size in mpp (> 0), "
+                                       "or 0 to read it from the slides' metadata",
+                                       program.slide_mpp));
+  }
   if (program.slide_mpp > 0.0) {
     options.slide_open.mpp.override_mpp = program.slide_mpp;
   }
@@ -83,6 +88,7 @@ mgap::LoopOptions loop_options(const ProgramOptions& program, mgap::LoopOptions 
 
 void print_report(const mgap::LoopReport& report) {
   // Balanced accuracy measured, and predicted by the calibrated bound (1 - bound).
+  std::cout << "balanced accuracy, measured and predicted by the calibrated bound (1 - bound):\n";
   std::cout << fmt::format("{:<6} {:<34} {:>8} {:>9} {:>9} {}\n", "round", "distribution",
                            "test_mpp", "measured", "predicted", "prediction");
   for (const mgap::LoopRun& run : report.runs) {
