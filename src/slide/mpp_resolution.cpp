@@ -196,7 +196,8 @@ MppResolution resolve_mpp(const std::map<std::string, std::string>& properties,
   for (std::size_t i = 0; i < tried.size(); ++i) {
     message += (i == 0 ? "" : ", ") + tried[i];
   }
-  message += "; give the pixel size with --mpp";
+  message += "; give the pixel size with --slide-mpp (mgap-train, mgap-loop, mgap-dataset tiles), "
+             "--input-mpp (mgap-dataset build) or --mpp (mgap-dataset info)";
   throw InputError(message);
 }
 

@@ -254,10 +254,6 @@ EmbedReport embed_benchmark(const EmbedOptions& options) {
   LoadedEncoder encoder(options.encoder_path, device);
   report.encoder_kind = encoder.kind();
   report.encoder_hash = fnv1a_hex(read_text_file(options.encoder_path));
-  spdlog::info("embedding {} tiles of {} at {} mpps with {} ({})", dataset.tiles.size(),
-               options.benchmark_root.string(), mpps.size(), options.encoder_path.string(),
-               to_string(report.encoder_kind));
-
   // Tiles per requested mpp, checked before any work.
   std::vector<std::vector<const BenchmarkTile*>> groups;
   std::int64_t total = 0;
@@ -275,6 +271,9 @@ EmbedReport embed_benchmark(const EmbedOptions& options) {
     total += static_cast<std::int64_t>(tiles.size());
     groups.push_back(std::move(tiles));
   }
+  spdlog::info("embedding {} tiles of {} at {} mpps with {} ({})", total,
+               options.benchmark_root.string(), mpps.size(), options.encoder_path.string(),
+               to_string(report.encoder_kind));
 
   EmbeddingBundle bundle;
   train_detail::ProgressBar bar(0, total, options.progress_bar);
