@@ -37,6 +37,14 @@ void LoopOptions::validate() const {
   if (output_dir.empty()) {
     throw InputError("no --output-dir given; name a folder for the loop's files");
   }
+  // LibTorch parses the device only when training starts; a typo must not wait for that.
+  const std::string& device = train.device.name;
+  const bool cuda = device == "cuda" ||
+                    (device.rfind("cuda:", 0) == 0 && device.size() > 5 &&
+                     device.find_first_not_of("0123456789", 5) == std::string::npos);
+  if (device != "cpu" && !cuda) {
+    throw InputError("invalid --device '" + device + "'; use cpu or cuda:N");
+  }
   if (embed_batch_size < 1) {
     throw InputError(fmt::format("invalid embedding batch size {}; use 1 or more",
                                  embed_batch_size));

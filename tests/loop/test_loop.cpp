@@ -337,6 +337,13 @@ TEST_CASE("mgap-loop rejects bad input") {
     CHECK(run.exit_status == 2);
     CHECK(run.output.find("--calibrate-with logreg") != std::string::npos);
   }
+  SUBCASE("unknown device") {
+    const auto run = mgap::test::run_program(
+        "mgap-loop", "--benchmark " + benchmark + " --device gpu --output-dir " +
+                         (folder / "g").string());
+    CHECK(run.exit_status == 2);
+    CHECK(run.output.find("invalid --device 'gpu'") != std::string::npos);
+  }
   SUBCASE("missing slide") {
     const auto run = mgap::test::run_program(
         "mgap-loop", "--benchmark " + benchmark + " --slides /nonexistent/slide.tif --output-dir " +
@@ -349,4 +356,5 @@ TEST_CASE("mgap-loop rejects bad input") {
   CHECK_FALSE(fs::exists(folder / "d"));
   CHECK_FALSE(fs::exists(folder / "e"));
   CHECK_FALSE(fs::exists(folder / "f"));
+  CHECK_FALSE(fs::exists(folder / "g"));
 }
