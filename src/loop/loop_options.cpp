@@ -23,6 +23,7 @@ void LoopOptions::validate() const {
   if (rounds < 0) {
     throw InputError(fmt::format("invalid --rounds {}; use 0 (baselines only) or more", rounds));
   }
+
   if (benchmark_root.empty()) {
     throw InputError("no --benchmark given; pass a TCGA-MS benchmark folder with labels.csv");
   }
@@ -34,9 +35,11 @@ void LoopOptions::validate() const {
     throw InputError("the benchmark '" + benchmark_root.string() +
                      "' has no labels.csv; build one with mgap-dataset build");
   }
+
   if (output_dir.empty()) {
     throw InputError("no --output-dir given; name a folder for the loop's files");
   }
+
   // LibTorch parses the device only when training starts; a typo must not wait for that.
   const std::string& device = train.device.name;
   const bool cuda = device == "cuda" ||
@@ -45,6 +48,7 @@ void LoopOptions::validate() const {
   if (device != "cpu" && !cuda) {
     throw InputError("invalid --device '" + device + "'; use cpu or cuda:N");
   }
+
   if (embed_batch_size < 1) {
     throw InputError(fmt::format("invalid embedding batch size {}; use 1 or more",
                                  embed_batch_size));
@@ -52,6 +56,7 @@ void LoopOptions::validate() const {
   if (bins < 2) {
     throw InputError(fmt::format("invalid --bins {}; use 2 or more", bins));
   }
+
   domain.validate();
   for (const double mpp : evaluation.test_mpps) {
     if (!domain.contains(mpp)) {
@@ -60,6 +65,7 @@ void LoopOptions::validate() const {
                                    mpp, domain.lo_mpp, domain.hi_mpp));
     }
   }
+
   if (objective.criterion != Criterion::kBound) {
     throw InputError("the loop optimizes the calibrated bound; use the bound criterion");
   }
