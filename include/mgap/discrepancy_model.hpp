@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "mgap/transfer_model.hpp"
+
 namespace mgap {
 
 enum class DiscrepancyModelKind { kPowerLaw, kTable };
@@ -60,6 +62,11 @@ double model_discrepancy(const DiscrepancyModel& model, double log2_mpp_x, doubl
 // delta(u_x, u_t) = d(u_x, u_t) / scale.
 double normalized_discrepancy(const DiscrepancyModel& model, double log2_mpp_x,
                               double log2_mpp_t);
+
+// delta of the transfer kernel from `model`, with the model's parameters, normalization and
+// `source` (a file name, for provenance) in its description.
+NormalizedDiscrepancy to_normalized_discrepancy(const DiscrepancyModel& model,
+                                                const std::string& source);
 
 // Reads the model of an `mgap.discrepancy/v1` file: model kind, a, b, normalization and scale,
 // and for the table model the matrix with its mpps. Throws InputError for an unknown schema

@@ -9,15 +9,16 @@
 // 1. the discrepancy model is estimated from the embeddings of the round's last run (CU in
 //    round 0, the optimized run later) and fitted with a power law;
 // 2. the bound is calibrated to the balanced error of every run so far (calibration.hpp), with
-//    that discrepancy model;
-// 3. the calibrated bound is minimized over densities (optimizer.hpp), and the result is the
-//    density of the next round.
+//    that discrepancy model and, by default, one floor per test mpp;
+// 3. the calibrated bound without its floors, which do not depend on the density, is minimized
+//    over densities (optimizer.hpp). The result is the density of the next round.
 // The last round still calibrates and optimizes, so the loop ends with a recommended density.
 //
 // Every run is evaluated with the same folds (those of the benchmark's labels.csv), so the runs'
 // balanced accuracies are paired comparisons.
 //
 // Output folder layout (docs/loop.md lists every file):
+//   loop_options.json                    the options, checked again by a resumed loop
 //   history.csv                          one row per run and test mpp
 //   loop_summary.json                    options, per-round calibration and optimization
 //   round_R/runs/NAME/train/             mgap-train outputs (checkpoint.pt, encoder.pt, ...)

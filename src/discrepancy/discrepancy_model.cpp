@@ -122,6 +122,23 @@ double model_discrepancy(const DiscrepancyModel& model, double log2_mpp_x, doubl
   return power_law(model, log2_mpp_x, log2_mpp_t);
 }
 
+NormalizedDiscrepancy to_normalized_discrepancy(const DiscrepancyModel& model,
+                                                const std::string& source) {
+  NormalizedDiscrepancy result;
+  result.description = {{"model", to_string(model.kind)},
+                        {"a", model.a},
+                        {"b", model.b},
+                        {"normalization", to_string(model.normalization)},
+                        {"scale", model.scale},
+                        {"estimator", model.estimator},
+                        {"source", source},
+                        {"source_hash", model.source_hash}};
+  result.delta = [model](double u_x, double u_t) {
+    return normalized_discrepancy(model, u_x, u_t);
+  };
+  return result;
+}
+
 double normalized_discrepancy(const DiscrepancyModel& model, double log2_mpp_x,
                               double log2_mpp_t) {
   return model_discrepancy(model, log2_mpp_x, log2_mpp_t) / model.scale;

@@ -15,6 +15,7 @@
 #include "loop_bound.hpp"
 #include "loop_stages.hpp"
 #include "mgap/atomic_file.hpp"
+#include "mgap/benchmark_dataset.hpp"
 #include "mgap/density.hpp"
 #include "mgap/error.hpp"
 #include "mgap/targets.hpp"
@@ -70,30 +71,10 @@ void check_resumed_options(const LoopOptions& options, const nlohmann::json& cur
   }
 }
 
-// The mpps the benchmark has tiles at (its mpp_{mpp} folders).
-std::vector<double> benchmark_mpps(const fs::path& root) {
-  std::vector<double> mpps;
-  for (const auto& entry : fs::directory_iterator(root)) {
-    const std::string name = entry.path().filename().string();
-    if (entry.is_directory() && name.rfind("mpp_", 0) == 0) {
-      try {
-        mpps.push_back(std::stod(name.substr(4)));
-      } catch (const std::exception&) {
-        continue;
-      }
-    }
-  }
-  std::sort(mpps.begin(), mpps.end());
-  return mpps;
-}
-
 // Checks, before anything is trained, what would otherwise fail after the first runs.
 void check_before_training(const LoopOptions& options) {
-  const std::vector<double> available = benchmark_mpps(options.benchmark_root);
-  if (available.empty()) {
-    throw InputError("the benchmark '" + options.benchmark_root.string() +
-                     "' has no mpp_{mpp} folders; build one with mgap-dataset build");
-  }
+  // The benchmark reader rejects a folder without mpp_{mpp} folders or labels.csv.
+  const std::vector<double> available = read_tcga_ms(options.benchmark_root).mpps;
   for (const double mpp : options.evaluation.test_mpps) {
     const bool found = std::any_of(available.begin(), available.end(), [mpp](double other) {
       return std::abs(other - mpp) <= 1e-9 * mpp;
@@ -118,8 +99,10 @@ void check_before_training(const LoopOptions& options) {
                      " names a classifier that --classifier leaves out; add it to --classifier");
   }
   parse_targets(options.targets, "", options.domain, options.coordinate);
+
+  // TrainOptions::validate also requires an output folder, which each run sets later.
   TrainOptions train = options.train;
-  train.output_dir = options.output_dir / "check";
+  train.output_dir = options.output_dir / "round_0";
   train.validate();
 }
 

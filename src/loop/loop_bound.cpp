@@ -21,21 +21,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-NormalizedDiscrepancy normalized(const DiscrepancyModel& model) {
-  NormalizedDiscrepancy result;
-  result.description = {{"model", to_string(model.kind)},
-                        {"a", model.a},
-                        {"b", model.b},
-                        {"normalization", to_string(model.normalization)},
-                        {"scale", model.scale},
-                        {"estimator", model.estimator},
-                        {"source_hash", model.source_hash}};
-  result.delta = [model](double u_x, double u_t) {
-    return normalized_discrepancy(model, u_x, u_t);
-  };
-  return result;
-}
-
 // Whether run i repeats the measurements of an earlier run (a density the loop had trained
 // already), which must not count twice in the calibration.
 bool repeats_earlier_run(const std::vector<LoopRun>& runs, std::size_t i) {
@@ -148,7 +133,8 @@ RoundBound calibrate_and_optimize(const LoopOptions& options, int round,
   write_file_atomically(folder / "calibration_runs.csv", calibration_runs_csv(runs, round));
 
   // 1. Calibration of the bound to every run so far.
-  const NormalizedDiscrepancy discrepancy = normalized(discrepancy_model);
+  const NormalizedDiscrepancy discrepancy = to_normalized_discrepancy(
+      discrepancy_model, (round_folder(round) / "discrepancy.json").generic_string());
   TransferModelOptions transfer;
   transfer.kernel = KernelKind::kDiscrepancy;
   transfer.transfer_length = options.calibration.initial.transfer_length;

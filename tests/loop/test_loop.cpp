@@ -38,7 +38,7 @@ struct Fixture {
 // Twelve 1024 px slides (three per class) and a benchmark of 32 px tiles at the seven test mpps
 // with three folds, so that every fold's training part contains every class.
 const Fixture& fixture() {
-  static const Fixture made = [] {
+  static const Fixture built = [] {
     Fixture result;
     const fs::path root = mgap::test::fresh_folder("loop_fixture");
     result.cohort = root / "cohort";
@@ -59,7 +59,7 @@ const Fixture& fixture() {
     mgap::build_benchmark(build);
     return result;
   }();
-  return made;
+  return built;
 }
 
 mgap::LoopOptions tiny_loop(const fs::path& output) {
@@ -71,6 +71,7 @@ mgap::LoopOptions tiny_loop(const fs::path& output) {
   std::sort(options.slides.begin(), options.slides.end());
   options.benchmark_root = fixture().benchmark;
   options.output_dir = output;
+
   options.train.steps = 3;
   options.train.warmup_steps = 1;
   options.train.batch_size = 4;
@@ -83,10 +84,12 @@ mgap::LoopOptions tiny_loop(const fs::path& output) {
   options.train.threads = 1;
   options.train.workers = 1;
   options.train.progress_bar = false;
+
   options.embed_batch_size = 32;
   options.evaluation.inverse_regularization_grid = {0.1, 1.0};
   options.evaluation.num_neighbors_grid = {1, 3};
   options.evaluation.num_threads = 1;
+
   options.optimizer.num_starts = 2;
   options.optimizer.num_threads = 1;
   // mgap-optimize calibrates with one shared floor, and a test compares the two.

@@ -198,18 +198,7 @@ mgap::NormalizedDiscrepancy from_model(mgap::DiscrepancyModel model, double user
     model.scale = user_scale;
   }
   model.validate();
-  mgap::NormalizedDiscrepancy result;
-  result.description = {{"model", mgap::to_string(model.kind)},
-                        {"a", model.a},
-                        {"b", model.b},
-                        {"normalization", mgap::to_string(model.normalization)},
-                        {"scale", model.scale},
-                        {"estimator", model.estimator},
-                        {"source", source},
-                        {"source_hash", model.source_hash}};
-  result.delta = [model](double u_x, double u_t) {
-    return mgap::normalized_discrepancy(model, u_x, u_t);
-  };
+  const mgap::NormalizedDiscrepancy result = mgap::to_normalized_discrepancy(model, source);
   spdlog::info("discrepancy model from {}: {} d = {:.6g} |du|^{:.4f}, normalized by {} = {:.6g}",
                source, mgap::to_string(model.kind), model.a, model.b,
                mgap::to_string(model.normalization), model.scale);
